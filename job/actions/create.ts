@@ -1,0 +1,190 @@
+// create: pg_dump → gzip → SHA-256 → upload, then the manifest, then `latest`, then the event.
+// Nothing becomes `latest` and no manifest claims success unless the upload completed and its
+// checksum is recorded; a failure leaves a `failed` manifest (no dump) and a failed event.
+import {
+  BACKUP_TYPES,
+  EXPIRY_TAG,
+  MIN_RETENTION_DAYS,
+  SHA256_TAG,
+  backupTypes,
+  objectLayout,
+  type BackupType,
+  type DumpFormat,
+} from "../catalog";
+import type { JobContext } from "../context";
+import { pgDumpVersion, startDump } from "../dump";
+import { DbBackupError, oneLine, usageError } from "../errors";
+import { formatBytes, formatDuration } from "../format";
+import { newBackupId } from "../ids";
+import { MANIFEST_SCHEMA_VERSION, TAG_PATTERN, isFullBackup, serializeManifest, type BackupManifest } from "../manifest";
+import { pgConnection } from "../pg-url";
+import { openSource, type ScopeRequest } from "../source";
+import { listBackups } from "../backups";
+
+export interface CreateOptions extends ScopeRequest {
+  sourceUrl: string;
+  type: BackupType;
+  tag?: string;
+  format: DumpFormat;
+  compressionLevel: number;
+  backupName: string;
+  /** Seconds each successful backup is locked for on a bucket with Object Lock. */
+  lockSeconds?: number;
+  json?: boolean;
+}
+
+export async function createBackup(ctx: JobContext, options: CreateOptions): Promise<BackupManifest> {
+  const { repo, prefix, log, redactor } = ctx;
+  if (!BACKUP_TYPES.includes(options.type)) throw usageError(`unknown backup type "${options.type}": use one of ${BACKUP_TYPES.join(", ")}`);
+  if (options.type === "pre_migration" && !options.tag) {
+    throw usageError("a pre_migration backup needs --tag <name> (e.g. --tag before_v2_schema)");
+  }
+  if (options.tag !== undefined && !TAG_PATTERN.test(options.tag)) {
+    throw usageError(`tag "${options.tag}" is invalid: use letters, digits, _ and - (at most 64)`);
+  }
+  redactor.addUrl(options.sourceUrl);
+  const connection = pgConnection(options.sourceUrl);
+  await repo.ensureReady();
+  if (options.tag) await refuseTagInUse(ctx, options.tag);
+
+  const source = await openSource(options.sourceUrl, connection, options.type, options);
+  const startedAt = ctx.clock();
+  const id = await newBackupId(options.backupName, startedAt, async (candidate) => {
+    for (const type of BACKUP_TYPES) {
+      if (await repo.stat(objectLayout.manifestKey(prefix, type, candidate))) return true;
+    }
+    return false;
+  });
+  const key = objectLayout.dumpKey(prefix, options.type, id, options.format);
+  const manifestKey = objectLayout.manifestKey(prefix, options.type, id);
+  const base = {
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    id,
+    type: options.type,
+    ...(options.tag ? { tag: options.tag } : {}),
+    ...(ctx.environment ? { environment: ctx.environment } : {}),
+    key,
+    format: options.format,
+    compression: options.format === "plain" ? ("gzip" as const) : ("pg_custom" as const),
+    scope: source.scope,
+    source: { database: connection.display, serverVersion: source.serverVersion, pgDumpVersion: await pgDumpVersion(redactor) },
+    options: { compressionLevel: options.compressionLevel },
+    startedAt: startedAt.toISOString(),
+    toolVersion: ctx.toolVersion,
+  };
+  log.info(`creating ${options.type} backup ${id} of ${connection.display} → ${repo.displayPath(key)}`);
+
+  let manifest: BackupManifest;
+  try {
+    const dump = startDump({ connection, scope: source.scope, format: options.format, compressionLevel: options.compressionLevel, redactor });
+    const progress = log.progress;
+    if (progress) {
+      let bytes = 0;
+      const t0 = Date.now();
+      dump.output.on("data", (c: Buffer) => {
+        bytes += c.length;
+        progress(`${id}: ${formatBytes(bytes)} uploaded, ${formatBytes(bytes / Math.max(0.001, (Date.now() - t0) / 1000))}/s`);
+      });
+    }
+    const { size } = await repo.putStream(key, dump.output, options.format === "plain" ? "application/gzip" : "application/octet-stream");
+    const result = dump.result();
+    if (size !== result.storedBytes) throw new Error(`uploaded ${size} bytes but the dump produced ${result.storedBytes}`);
+    const finishedAt = ctx.clock();
+    manifest = {
+      ...base,
+      status: "completed",
+      sizes: { stored: result.storedBytes, dumped: result.dumpedBytes },
+      sha256: result.sha256,
+      rowCounts: result.rowCounts,
+      finishedAt: finishedAt.toISOString(),
+      durationMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
+    };
+    await repo.putBytes(manifestKey, serializeManifest(manifest));
+    await repo.setTags(key, { [SHA256_TAG]: result.sha256, [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+    await repo.setTags(manifestKey, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+    if (options.format === "plain" && isFullBackup(manifest)) {
+      await repo.copy(key, objectLayout.latestKey(prefix));
+    }
+  } catch (error) {
+    await source.close();
+    await recordFailure(ctx, { ...base, key, manifestKey }, error);
+    throw error;
+  }
+  await source.close();
+
+  const outcome = await ctx.events.publish(
+    "completed",
+    {
+      backup: id,
+      path: repo.displayPath(key),
+      id,
+      type: manifest.type,
+      ...(manifest.tag ? { tag: manifest.tag } : {}),
+      ...(ctx.environment ? { environment: ctx.environment } : {}),
+      database: connection.display,
+      size: manifest.sizes.stored,
+      sha256: manifest.sha256,
+      durationMs: manifest.durationMs,
+    },
+    id,
+  );
+  if (!outcome.delivered && ctx.events.configured) log.warn(`event ${outcome.subject} was not delivered: ${outcome.error}`);
+  manifest = { ...manifest, notification: outcome };
+  await repo.putBytes(manifestKey, serializeManifest(manifest));
+  await repo.setTags(manifestKey, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+
+  // Storage enforces "no delete younger than 7 days" too, where the bucket has Object Lock.
+  const lockUntil = new Date(ctx.clock().getTime() + (options.lockSeconds ?? MIN_RETENTION_DAYS * 86400) * 1000);
+  await repo.lockUntil(key, lockUntil);
+  await repo.lockUntil(manifestKey, lockUntil);
+
+  if (options.json) log.out(JSON.stringify(manifest, null, 2));
+  else {
+    const tables = manifest.rowCounts ? `, ${Object.keys(manifest.rowCounts).length} tables` : "";
+    log.out(
+      `Backup completed: ${repo.displayPath(key)}\n` +
+        `  id ${id} · ${backupTypes[manifest.type].label} · ${formatBytes(manifest.sizes.stored)}${tables} · ${formatDuration(manifest.durationMs)}\n` +
+        `  sha256 ${manifest.sha256}`,
+    );
+  }
+  return manifest;
+}
+
+async function refuseTagInUse(ctx: JobContext, tag: string): Promise<void> {
+  const entries = await listBackups(ctx.repo, ctx.prefix);
+  const holder = entries.find((e) => e.manifest?.tag === tag && e.status === "completed");
+  if (holder) throw new DbBackupError("refused", `tag "${tag}" is already used by backup ${holder.id}: choose another tag`);
+}
+
+async function recordFailure(
+  ctx: JobContext,
+  base: Omit<BackupManifest, "status" | "sizes" | "sha256" | "rowCounts" | "finishedAt" | "durationMs"> & { manifestKey: string },
+  error: unknown,
+): Promise<void> {
+  const { manifestKey, ...rest } = base;
+  const reason = ctx.redactor.redact(oneLine(error));
+  const finishedAt = ctx.clock();
+  const outcome = await ctx.events.publish(
+    "failed",
+    { backup: rest.id, id: rest.id, type: rest.type, database: rest.source.database, reason, ...(ctx.environment ? { environment: ctx.environment } : {}) },
+    `${rest.id}-failed`,
+  );
+  if (!outcome.delivered && ctx.events.configured) ctx.log.warn(`event ${outcome.subject} was not delivered: ${outcome.error}`);
+  const failed: BackupManifest = {
+    ...rest,
+    status: "failed",
+    error: reason,
+    sizes: { stored: 0, dumped: null },
+    sha256: null,
+    rowCounts: null,
+    finishedAt: finishedAt.toISOString(),
+    durationMs: Math.max(0, finishedAt.getTime() - new Date(rest.startedAt).getTime()),
+    notification: outcome,
+  };
+  try {
+    await ctx.repo.putBytes(manifestKey, serializeManifest(failed));
+    await ctx.repo.setTags(manifestKey, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+  } catch {
+    /* the store itself may be what failed; the error below says so */
+  }
+}

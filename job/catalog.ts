@@ -1,0 +1,125 @@
+// The one module both halves agree on: backup types and their retention, the object layout in the
+// bucket, the event subjects and the tags lifecycle rules match. The job and the Pulumi program
+// (infra/) import it; no number or name here is typed anywhere else.
+
+export const BACKUP_TYPES = ["daily", "manual", "pre_migration", "monthly"] as const;
+export type BackupType = (typeof BACKUP_TYPES)[number];
+
+export interface BackupTypeSpec {
+  /** Folder under the backup prefix; one per type so lifecycle rules can target it. */
+  readonly folder: string;
+  /** Days a backup of this type is kept before lifecycle expires it (unless protected). */
+  readonly retentionDays: number;
+  /** How the seed's status table names it. */
+  readonly label: string;
+  /** Default schedule (cron, UTC) for types the CronJobs take; undefined: on demand only. */
+  readonly defaultSchedule?: string;
+}
+
+export const backupTypes: Readonly<Record<BackupType, BackupTypeSpec>> = {
+  daily: { folder: "daily", retentionDays: 7, label: "Daily", defaultSchedule: "0 2 * * *" },
+  manual: { folder: "manual", retentionDays: 30, label: "Manual" },
+  pre_migration: { folder: "pre_migration", retentionDays: 90, label: "Pre-Migration" },
+  monthly: { folder: "monthly", retentionDays: 365, label: "Monthly", defaultSchedule: "0 3 1 * *" },
+};
+
+/** The seed's "BLOCKED: Delete backups less than 7 days old"; also the floor for any retention. */
+export const MIN_RETENTION_DAYS = 7;
+/** The seed's "Keep at least 3 verified restore points". */
+export const MIN_VERIFIED_RESTORE_POINTS = 3;
+
+export function isBackupType(value: string): value is BackupType {
+  return (BACKUP_TYPES as readonly string[]).includes(value);
+}
+
+/** Retention per type after an environment's overrides; an override may only lengthen. */
+export function retentionRules(
+  overrides: Partial<Record<BackupType, number>> = {},
+): Record<BackupType, number> {
+  const rules = {} as Record<BackupType, number>;
+  for (const type of BACKUP_TYPES) {
+    const days = overrides[type] ?? backupTypes[type].retentionDays;
+    if (!Number.isInteger(days) || days < MIN_RETENTION_DAYS) {
+      throw new Error(
+        `retention for ${type} is ${days} days: it must be a whole number of at least ${MIN_RETENTION_DAYS} days`,
+      );
+    }
+    rules[type] = days;
+  }
+  return rules;
+}
+
+// ---- Object layout ---------------------------------------------------------------------------
+
+export const DEFAULT_BUCKET = "backups";
+export const DEFAULT_PREFIX = "supabase";
+export const DEFAULT_BACKUP_NAME = "backup";
+
+export type DumpFormat = "plain" | "custom";
+export const DUMP_EXTENSIONS: Readonly<Record<DumpFormat, string>> = {
+  plain: ".sql.gz",
+  custom: ".dump",
+};
+export const MANIFEST_EXTENSION = ".manifest.json";
+export const LATEST_NAME = "latest.sql.gz";
+
+export const objectLayout = {
+  typeFolder: (prefix: string, type: BackupType) => joinKey(prefix, backupTypes[type].folder) + "/",
+  dumpKey: (prefix: string, type: BackupType, id: string, format: DumpFormat) =>
+    joinKey(prefix, backupTypes[type].folder, id + DUMP_EXTENSIONS[format]),
+  manifestKey: (prefix: string, type: BackupType, id: string) =>
+    joinKey(prefix, backupTypes[type].folder, id + MANIFEST_EXTENSION),
+  latestKey: (prefix: string) => joinKey(prefix, LATEST_NAME),
+  /** One record per config-driven restore request, so a request never runs twice. */
+  requestKey: (prefix: string, requestId: string) => joinKey(prefix, "requests", requestId + ".json"),
+};
+
+function joinKey(...parts: string[]): string {
+  return parts.filter((p) => p.length > 0).join("/");
+}
+
+// ---- Tags --------------------------------------------------------------------------------------
+
+/** Every backup is tagged for expiry at create; lifecycle rules match prefix AND this tag, so a
+ * protected restore point (tag removed, legal hold set) never matches. */
+export const EXPIRY_TAG = { key: "db-backup-expiry", value: "expire" } as const;
+/** The dump's SHA-256 as an object tag, so `mc tag list` shows it without the manifest. */
+export const SHA256_TAG = "sha256";
+
+// ---- Events ------------------------------------------------------------------------------------
+
+export const eventSubjects = {
+  completed: "backup.database.completed.v1",
+  failed: "backup.database.failed.v1",
+  restoreStarted: "backup.database.restore_started.v1",
+  restored: "backup.database.restored.v1",
+  verified: "backup.database.verified.v1",
+  verifyFailed: "backup.database.verify_failed.v1",
+} as const;
+export type EventName = keyof typeof eventSubjects;
+/** A JetStream stream that captures all of the above. */
+export const EVENT_SUBJECT_WILDCARD = "backup.database.>";
+
+// ---- Supabase -----------------------------------------------------------------------------------
+
+/** Schemas Supabase's platform manages; left out of the default scope as the Supabase CLI leaves
+ * them out of its schema dumps. `pg_*` and information_schema are never dumped by pg_dump anyway. */
+export const SUPABASE_MANAGED_SCHEMAS = [
+  "_analytics", "_realtime", "_supavisor", "auth", "extensions", "pgbouncer", "realtime", "storage",
+  "supabase_functions", "supabase_migrations", "cron", "dbdev", "graphql", "graphql_public", "net",
+  "pgmq", "pgsodium", "pgsodium_masks", "pgtle", "repack", "tiger", "tiger_data", "topology", "vault",
+  "timescaledb_*", "_timescaledb_*",
+] as const;
+
+// ---- Exit codes ----------------------------------------------------------------------------------
+
+/** One table, used by every action, so scripts and Jobs can tell a refusal from a broken network. */
+export const EXIT_CODES = {
+  ok: 0,
+  failed: 1, // transient I/O or unexpected failure: retrying may help
+  usage: 2, // bad arguments, configuration or unknown backup id: fix the call
+  refused: 3, // a safety rule refused the operation: see the message for what would allow it
+  integrity: 4, // checksum, manifest or row-count mismatch: the backup or target is not trusted
+  unhealthy: 5, // status found no successful backup, or one older than --max-age
+} as const;
+export type ExitCodeName = keyof typeof EXIT_CODES;

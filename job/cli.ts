@@ -1,0 +1,209 @@
+// The command line: parses, builds the context, calls one action. Nothing else lives here.
+import { Command, CommanderError, Option } from "commander";
+import pkg from "../package.json";
+import { createBackup } from "./actions/create";
+import { downloadAction } from "./actions/download";
+import { listAction } from "./actions/list";
+import { restoreAction } from "./actions/restore";
+import { statusAction } from "./actions/status";
+import { BACKUP_TYPES, SUPABASE_MANAGED_SCHEMAS, type BackupType } from "./catalog";
+import {
+  ENV,
+  backupName,
+  backupPrefix,
+  nonEmpty,
+  optionalInt,
+  postgresUrl,
+  repositorySettings,
+  schemaList,
+  type Env,
+} from "./config";
+import { consoleLogger, type JobContext, type Logger } from "./context";
+import { DbBackupError, oneLine } from "./errors";
+import { natsPublisher, noEvents } from "./events";
+import { validateBackupId } from "./ids";
+import { Redactor } from "./redact";
+import { openRepository } from "./repository";
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  clock?: () => Date;
+}
+
+const EXAMPLES = `
+Examples (as the seed's /db:backup):
+  db-backup list                                   # list all backups
+  db-backup create                                 # create a manual backup
+  db-backup status                                 # check backup status
+  db-backup restore backup_20250607_120000 --target staging   # restore (staging only)`;
+
+interface GlobalOptions {
+  env?: string;
+  dbUrl?: string;
+  endpoint?: string;
+  bucket?: string;
+  prefix?: string;
+  backupDir?: string;
+  natsUrl?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export async function main(argv: string[], env: Env = process.env, io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const redactor = new Redactor().add(env[ENV.secretKey], env[ENV.natsToken], env[ENV.supabaseAccessToken]);
+  for (const [name, value] of Object.entries(env)) if (name.endsWith("_DB_URL")) redactor.addUrl(value);
+  const log = consoleLogger(redactor, io.stdout as typeof process.stdout, io.stderr as typeof process.stderr);
+  let exitCode = 0;
+
+  const contextFor = async (command: Command, run: (ctx: JobContext) => Promise<unknown>) => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const settings = repositorySettings(env, globals);
+    const natsUrl = globals.natsUrl ?? nonEmpty(env, ENV.natsUrl);
+    const events = natsUrl ? natsPublisher(natsUrl, { token: nonEmpty(env, ENV.natsToken), redactor }) : noEvents;
+    const ctx: JobContext = {
+      repo: openRepository(settings),
+      prefix: backupPrefix(env, globals.prefix),
+      events,
+      clock: io.clock ?? (() => new Date()),
+      log,
+      redactor,
+      environment: globals.env ?? nonEmpty(env, ENV.environment),
+      toolVersion: pkg.version,
+    };
+    try {
+      await run(ctx);
+    } finally {
+      await events.close();
+    }
+  };
+
+  const program = new Command("db-backup")
+    .description("Create, list, or restore PostgreSQL (Supabase) database backups in MinIO/S3 or a local directory.")
+    .version(pkg.version)
+    .showSuggestionAfterError(true)
+    .option("--env <name>", `the environment this run belongs to (${ENV.environment})`)
+    .option("--db-url <url>", `source database (${ENV.sourceDbUrl})`)
+    .option("--endpoint <url>", `S3/MinIO endpoint URL (${ENV.endpoint})`)
+    .option("--bucket <name>", `bucket (${ENV.bucket}, default backups)`)
+    .option("--prefix <path>", `prefix inside the bucket (${ENV.prefix}, default supabase)`)
+    .option("--backup-dir <dir>", `local directory instead of S3 (${ENV.dir})`)
+    .option("--nats-url <url>", `NATS server for events (${ENV.natsUrl})`)
+    .addHelpText("after", EXAMPLES + `\n\nEnvironment: ${ENV.sourceDbUrl}, ${ENV.endpoint}, ${ENV.accessKey}, ${ENV.secretKey}, ${ENV.bucket}, ${ENV.prefix}, ${ENV.schemas}, ${ENV.natsUrl}, ${ENV.dir}.`);
+
+  program
+    .command("create")
+    .description("dump the database (pg_dump), gzip, checksum and upload it, with a manifest")
+    .addOption(new Option("--type <type>", "backup type").choices([...BACKUP_TYPES]).default("manual"))
+    .option("--tag <name>", "tag (required for pre_migration), e.g. before_v2_schema")
+    .option("--schema <name>", `schema to include (repeatable; default ${ENV.schemas}, else all but Supabase's)`, collect)
+    .option("--table <name>", "table to include (repeatable)", collect)
+    .option("--schema-only", "dump the schema without data", false)
+    .option("--data-only", "dump the data without schema", false)
+    .option("--no-acl", "leave out grants (kept by default: Supabase's API depends on them)")
+    .addOption(new Option("--format <format>", "plain SQL (gzip) or pg_dump custom format").choices(["plain", "custom"]).default("plain"))
+    .option("--compression-level <n>", `gzip level 1-9 (${ENV.compressionLevel}, default 6)`)
+    .option("--json", "print the manifest as JSON", false)
+    .addHelpText(
+      "after",
+      `\nDefault scope: every schema except the ones Supabase's platform manages:\n  ${SUPABASE_MANAGED_SCHEMAS.join(", ")}\n\nExamples:\n  db-backup create\n  db-backup create --type pre_migration --tag before_v2_schema\n  db-backup create --table pmoves_core.content_items --table pmoves_core.embeddings --data-only\n  db-backup create --schema pmoves_core --schema-only`,
+    )
+    .action(async (opts, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const sourceUrl = postgresUrl(globals.dbUrl ?? env[ENV.sourceDbUrl], ENV.sourceDbUrl);
+      await contextFor(command, (ctx) =>
+        createBackup(ctx, {
+          sourceUrl,
+          type: opts.type as BackupType,
+          tag: opts.tag,
+          schemas: opts.schema ?? schemaList(env[ENV.schemas]),
+          tables: opts.table ?? [],
+          schemaOnly: opts.schemaOnly,
+          dataOnly: opts.dataOnly,
+          noAcl: opts.acl === false,
+          format: opts.format,
+          compressionLevel: opts.compressionLevel !== undefined
+            ? (optionalInt({ "--compression-level": opts.compressionLevel }, "--compression-level", 1, 9) as number)
+            : optionalInt(env, ENV.compressionLevel, 1, 9) ?? 6,
+          backupName: backupName(env),
+          lockSeconds: optionalInt(env, ENV.lockSeconds, 1, 3650 * 86400),
+          json: opts.json,
+        }),
+      );
+    });
+
+  program
+    .command("list", { isDefault: true })
+    .description("list backups, newest first (the default action)")
+    .option("--type <type>", "only this type (daily, manual, pre_migration, monthly, legacy)")
+    .option("--json", "print JSON", false)
+    .addHelpText("after", "\nExamples:\n  db-backup list\n  db-backup list --type daily --json")
+    .action(async (opts, command: Command) => contextFor(command, (ctx) => listAction(ctx, opts)));
+
+  program
+    .command("status")
+    .description("the Backup Status report: latest backups, storage summary, point-in-time recovery")
+    .option("--json", "print JSON", false)
+    .addHelpText("after", "\nExit code 5 when there is no successful backup.\n\nExamples:\n  db-backup status\n  db-backup status --json")
+    .action(async (opts, command: Command) => contextFor(command, (ctx) => statusAction(ctx, opts)));
+
+  program
+    .command("download")
+    .description("download a backup's dump to a file (or stdout), verifying its SHA-256")
+    .argument("<backup_id>", "backup id from `db-backup list`")
+    .argument("[file]", "where to write it (default: stdout)")
+    .option("--allow-unverified", "allow a legacy dump without checksum", false)
+    .addHelpText("after", "\nExamples:\n  db-backup download backup_20250607_120000 backup.sql.gz\n  db-backup download backup_20250607_120000 | gunzip | less")
+    .action(async (id: string, file: string | undefined, opts, command: Command) => {
+      validateBackupId(id);
+      await contextFor(command, (ctx) => downloadAction(ctx, { id, file, allowUnverified: opts.allowUnverified, stdout: io.stdout as NodeJS.WritableStream as never }));
+    });
+
+  program
+    .command("restore")
+    .description("restore a backup into a target database, verifying checksum and row counts")
+    .argument("<backup_id>", "backup id (or pre-migration tag) from `db-backup list`")
+    .option("--target <url|env>", "postgres:// URL, or an environment name resolved through <NAME>_DB_URL (e.g. staging → STAGING_DB_URL)")
+    .option("--jobs <n>", "parallel pg_restore jobs for custom-format backups (empty target only)")
+    .option("--allow-unverified", "allow a legacy dump without manifest or checksum", false)
+    .option("--json", "print JSON", false)
+    .addHelpText("after", "\nExamples:\n  db-backup restore backup_20250607_120000 --target staging\n  db-backup restore latest_id --target postgresql://postgres:postgres@localhost:54322/postgres")
+    .action(async (id: string, opts, command: Command) => {
+      validateBackupId(id);
+      const jobs = opts.jobs !== undefined ? optionalInt({ "--jobs": opts.jobs }, "--jobs", 1, 64) : 1;
+      await contextFor(command, (ctx) => restoreAction(ctx, { id, target: opts.target, env, jobs, allowUnverified: opts.allowUnverified, json: opts.json }));
+    });
+
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: () => undefined, // reported below, on one line
+  });
+  for (const command of program.commands) {
+    command.exitOverride();
+    command.configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
+    command.showSuggestionAfterError(true);
+  }
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    exitCode = report(error, log);
+  }
+  return exitCode;
+}
+
+function report(error: unknown, log: Logger): number {
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) return 0; // --help, --version
+    log.info(error.message.replace(/\s*\n\s*/g, " ").trim() + " (see --help)");
+    return 2;
+  }
+  if (error instanceof DbBackupError) {
+    log.info(`error: ${oneLine(error)}`);
+    return error.exitCode;
+  }
+  log.info(`error: ${oneLine(error)}`);
+  return 1;
+}

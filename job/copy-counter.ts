@@ -1,0 +1,107 @@
+// Counts rows per table from a plain pg_dump stream as it passes: each table's data is a
+// `COPY <name> (...) FROM stdin;` line, one line per row (COPY's text format escapes newlines),
+// and a `\.` line. Counting the dump itself, not the database, proves what the backup holds.
+
+const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+const HEAD_LIMIT = 4096;
+const TAIL_LIMIT = 32;
+
+export class CopyRowCounter {
+  readonly rowCounts: Record<string, number> = {};
+  bytes = 0;
+  private inCopy = false;
+  private table = "";
+  private rows = 0;
+  // The current line: its first bytes (for `COPY …` and `\.`), its last bytes (for `FROM stdin;`).
+  private head: Buffer[] = [];
+  private headLen = 0;
+  private tail = "";
+  private lineLen = 0;
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    let pos = 0;
+    while (pos < chunk.length) {
+      const nl = chunk.indexOf(NEWLINE, pos);
+      const end = nl === -1 ? chunk.length : nl;
+      if (this.inCopy) {
+        // Only the first two bytes of a data line matter (is it `\.`?).
+        if (this.lineLen < 2) this.keepHead(chunk.subarray(pos, Math.min(end, pos + 2 - this.lineLen)));
+      } else {
+        if (this.headLen < HEAD_LIMIT) this.keepHead(chunk.subarray(pos, Math.min(end, pos + HEAD_LIMIT - this.headLen)));
+        this.tail = (this.tail + chunk.subarray(Math.max(pos, end - TAIL_LIMIT), end).toString("latin1")).slice(-TAIL_LIMIT);
+      }
+      this.lineLen += end - pos;
+      if (nl === -1) return;
+      this.endLine();
+      pos = nl + 1;
+    }
+  }
+
+  private keepHead(part: Buffer): void {
+    if (part.length === 0) return;
+    this.head.push(Buffer.from(part));
+    this.headLen += part.length;
+  }
+
+  private endLine(): void {
+    const head = Buffer.concat(this.head, this.headLen);
+    if (this.inCopy) {
+      if (this.lineLen === 2 && head[0] === BACKSLASH && head[1] === DOT) {
+        this.rowCounts[this.table] = this.rows;
+        this.inCopy = false;
+      } else {
+        this.rows++;
+      }
+    } else if (head.length > 5 && head.toString("latin1", 0, 5) === "COPY " && this.tail.endsWith("FROM stdin;")) {
+      const name = parseQualifiedName(head.toString("utf8"), 5);
+      if (name) {
+        this.inCopy = true;
+        this.table = name;
+        this.rows = 0;
+      }
+    }
+    this.head = [];
+    this.headLen = 0;
+    this.tail = "";
+    this.lineLen = 0;
+  }
+
+  /** True when the stream ended outside a COPY block (a cut-off dump ends inside one). */
+  get complete(): boolean {
+    return !this.inCopy && this.lineLen === 0;
+  }
+}
+
+/** Reads `schema.table` (each part bare or "double ""quoted""") starting at `start`; returns it as
+ * written, which is valid SQL for the same relation. */
+export function parseQualifiedName(text: string, start: number): string | null {
+  let i = start;
+  const parts: string[] = [];
+  for (;;) {
+    if (text[i] === '"') {
+      let j = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q === -1) return null;
+        if (text[q + 1] === '"') {
+          j = q + 2;
+          continue;
+        }
+        parts.push(text.slice(i, q + 1));
+        i = q + 1;
+        break;
+      }
+    } else {
+      const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(text.slice(i));
+      if (!m) return null;
+      parts.push(m[0]);
+      i += m[0].length;
+    }
+    if (text[i] !== ".") break;
+    i++;
+  }
+  return parts.length > 0 ? parts.join(".") : null;
+}

@@ -1,0 +1,83 @@
+// Events on NATS. When a JetStream stream binds the subject, publish through JetStream with a
+// message id (so a redelivery is not a duplicate) and wait for the ack; else core NATS. NATS being
+// down never fails or loses a backup: the outcome is returned, said on stderr and recorded.
+import { connect } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { eventSubjects, type EventName } from "./catalog";
+import { oneLine } from "./errors";
+import type { Redactor } from "./redact";
+
+type NatsConnection = Awaited<ReturnType<typeof connect>>;
+
+export interface EventOutcome {
+  subject: string;
+  delivered: boolean;
+  via: "jetstream" | "core" | "none";
+  error?: string;
+}
+
+export interface EventPublisher {
+  /** False when no NATS server is configured: outcomes are recorded, not warned about. */
+  readonly configured: boolean;
+  publish(name: EventName, payload: Record<string, unknown>, messageId: string): Promise<EventOutcome>;
+  close(): Promise<void>;
+}
+
+/** Used when NATS_URL is not set: events are reported as not delivered, never silently dropped. */
+export const noEvents: EventPublisher = {
+  configured: false,
+  publish: async (name) => ({ subject: eventSubjects[name], delivered: false, via: "none", error: "NATS_URL is not set" }),
+  close: async () => undefined,
+};
+
+export function natsPublisher(url: string, options: { token?: string; redactor: Redactor; timeoutMs?: number }): EventPublisher {
+  const timeout = options.timeoutMs ?? 3000;
+  let connection: Promise<NatsConnection> | undefined;
+  const open = () =>
+    (connection ??= connect({
+      servers: url,
+      token: options.token,
+      timeout,
+      reconnect: false,
+      name: "db-backup",
+    }));
+
+  return {
+    configured: true,
+    async publish(name, payload, messageId) {
+      const subject = eventSubjects[name];
+      const data = JSON.stringify(payload);
+      try {
+        const nc = await open();
+        const stream = await findStream(nc, subject);
+        if (stream) {
+          await jetstream(nc, { timeout }).publish(subject, data, { msgID: messageId, timeout });
+          return { subject, delivered: true, via: "jetstream" };
+        }
+        nc.publish(subject, data);
+        await nc.flush();
+        return { subject, delivered: true, via: "core" };
+      } catch (error) {
+        return { subject, delivered: false, via: "none", error: options.redactor.redact(oneLine(error)) };
+      }
+    },
+    async close() {
+      if (!connection) return;
+      try {
+        const nc = await connection;
+        await nc.drain();
+      } catch {
+        /* never connected */
+      }
+    },
+  };
+}
+
+async function findStream(nc: NatsConnection, subject: string): Promise<string | null> {
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 2000 });
+    return await jsm.streams.find(subject);
+  } catch {
+    return null; // no JetStream, or no stream binds the subject
+  }
+}
