@@ -14,7 +14,7 @@ import { timeFromId, validateBackupId } from "./ids";
 import { parseManifest, TAG_PATTERN, type BackupManifest } from "./manifest";
 import type { BackupRepository, StoredObject } from "./repository";
 
-export type EntryStatus = "completed" | "failed" | "legacy" | "invalid";
+export type EntryStatus = "running" | "completed" | "failed" | "legacy" | "invalid";
 
 export interface BackupEntry {
   id: string;
@@ -114,6 +114,7 @@ export async function findBackup(repo: BackupRepository, prefix: string, idOrTag
 
 /** A backup that may be restored: completed with a manifest, or legacy with explicit consent. */
 export function requireRestorable(entry: BackupEntry, allowUnverified: boolean): void {
+  if (entry.status === "running") throw new DbBackupError("usage", `backup ${entry.id} has not finished (or its run died): choose a completed one from \`db-backup list\``);
   if (entry.status === "failed") throw new DbBackupError("usage", `backup ${entry.id} failed (${entry.manifest?.error ?? "no dump"}): choose another from \`db-backup list\``);
   if (entry.status === "invalid") throw new DbBackupError("integrity", `backup ${entry.id} cannot be trusted: ${entry.problem}`);
   if (entry.status === "legacy" && !allowUnverified) {

@@ -123,3 +123,13 @@ export const EXIT_CODES = {
   unhealthy: 5, // status found no successful backup, or one older than --max-age
 } as const;
 export type ExitCodeName = keyof typeof EXIT_CODES;
+
+// ---- Environments (added for infra/: the Pulumi program and the restore gate must agree) ---------
+
+/** Environment names that always count as production (the restore gate also treats unknown ones
+ * as production; the Pulumi program uses this to require `restore.approvedBy` at preview). */
+export const PRODUCTION_ENV_NAMES = ["prod", "production"] as const;
+
+export function isProductionEnvName(name: string): boolean {
+  return (PRODUCTION_ENV_NAMES as readonly string[]).includes(name.trim().toLowerCase());
+}

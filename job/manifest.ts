@@ -44,7 +44,8 @@ export const BackupManifestSchema = z.strictObject({
   id: z.string().regex(BACKUP_ID_PATTERN),
   type: z.enum(BACKUP_TYPES),
   tag: z.string().regex(TAG_PATTERN).optional(),
-  status: z.enum(["completed", "failed"]),
+  /** "running" is written when the id is taken, so two runs never pick the same id. */
+  status: z.enum(["running", "completed", "failed"]),
   error: z.string().optional(),
   environment: z.string().optional(),
   key: z.string(),

@@ -40,7 +40,7 @@ export interface StatusReport {
   healthy: boolean;
 }
 
-const STATUS_LABELS: Record<string, string> = { completed: "Completed", failed: "Failed", legacy: "Legacy", invalid: "Invalid" };
+const STATUS_LABELS: Record<string, string> = { running: "Running", completed: "Completed", failed: "Failed", legacy: "Legacy", invalid: "Invalid" };
 
 export function expiryOf(entry: BackupEntry, retention: Record<BackupType, number> = retentionRules()): Date | null {
   if (entry.type === "legacy") return null;

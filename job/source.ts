@@ -18,6 +18,8 @@ export interface ScopeRequest {
 export interface SourceSession {
   serverVersion: string;
   scope: BackupScope;
+  /** Runs `fn` while no other run against this database does (id allocation). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,15 @@ export async function openSource(
     }
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
     const scope = await resolveScope(client, request);
-    return { serverVersion: version, scope, close: () => client.end().catch(() => undefined) };
+    const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
+      await client.query("SELECT pg_advisory_lock(hashtext('db-backup'), hashtext('allocate-id'))");
+      try {
+        return await fn();
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtext('db-backup'), hashtext('allocate-id'))");
+      }
+    };
+    return { serverVersion: version, scope, exclusive, close: () => client.end().catch(() => undefined) };
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;

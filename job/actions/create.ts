@@ -49,29 +49,51 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
 
   const source = await openSource(options.sourceUrl, connection, options.type, options);
   const startedAt = ctx.clock();
-  const id = await newBackupId(options.backupName, startedAt, async (candidate) => {
-    for (const type of BACKUP_TYPES) {
-      if (await repo.stat(objectLayout.manifestKey(prefix, type, candidate))) return true;
-    }
-    return false;
-  });
-  const key = objectLayout.dumpKey(prefix, options.type, id, options.format);
-  const manifestKey = objectLayout.manifestKey(prefix, options.type, id);
-  const base = {
+  const pgDump = await pgDumpVersion(redactor);
+  const baseFor = (id: string) => ({
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     id,
     type: options.type,
     ...(options.tag ? { tag: options.tag } : {}),
     ...(ctx.environment ? { environment: ctx.environment } : {}),
-    key,
+    key: objectLayout.dumpKey(prefix, options.type, id, options.format),
     format: options.format,
     compression: options.format === "plain" ? ("gzip" as const) : ("pg_custom" as const),
     scope: source.scope,
-    source: { database: connection.display, serverVersion: source.serverVersion, pgDumpVersion: await pgDumpVersion(redactor) },
+    source: { database: connection.display, serverVersion: source.serverVersion, pgDumpVersion: pgDump },
     options: { compressionLevel: options.compressionLevel },
     startedAt: startedAt.toISOString(),
     toolVersion: ctx.toolVersion,
-  };
+  });
+  // The id is taken by writing a "running" manifest while holding a lock on the source, so two
+  // runs (of any type) starting in the same second never share an id.
+  let base: ReturnType<typeof baseFor>;
+  try {
+    base = await source.exclusive(async () => {
+      const id = await newBackupId(options.backupName, startedAt, async (candidate) => {
+        for (const type of BACKUP_TYPES) {
+          if (await repo.stat(objectLayout.manifestKey(prefix, type, candidate))) return true;
+        }
+        return false;
+      });
+      const reserved = baseFor(id);
+      await writeManifest(ctx, objectLayout.manifestKey(prefix, options.type, id), {
+        ...reserved,
+        status: "running",
+        sizes: { stored: 0, dumped: null },
+        sha256: null,
+        rowCounts: null,
+        finishedAt: reserved.startedAt,
+        durationMs: 0,
+      });
+      return reserved;
+    });
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
+  const { id, key } = base;
+  const manifestKey = objectLayout.manifestKey(prefix, options.type, id);
   log.info(`creating ${options.type} backup ${id} of ${connection.display} → ${repo.displayPath(key)}`);
 
   let manifest: BackupManifest;
@@ -99,9 +121,8 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
       finishedAt: finishedAt.toISOString(),
       durationMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
     };
-    await repo.putBytes(manifestKey, serializeManifest(manifest));
+    await writeManifest(ctx, manifestKey, manifest);
     await repo.setTags(key, { [SHA256_TAG]: result.sha256, [EXPIRY_TAG.key]: EXPIRY_TAG.value });
-    await repo.setTags(manifestKey, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
     if (options.format === "plain" && isFullBackup(manifest)) {
       await repo.copy(key, objectLayout.latestKey(prefix));
     }
@@ -130,8 +151,7 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
   );
   if (!outcome.delivered && ctx.events.configured) log.warn(`event ${outcome.subject} was not delivered: ${outcome.error}`);
   manifest = { ...manifest, notification: outcome };
-  await repo.putBytes(manifestKey, serializeManifest(manifest));
-  await repo.setTags(manifestKey, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+  await writeManifest(ctx, manifestKey, manifest);
 
   // Storage enforces "no delete younger than 7 days" too, where the bucket has Object Lock.
   const lockUntil = new Date(ctx.clock().getTime() + (options.lockSeconds ?? MIN_RETENTION_DAYS * 86400) * 1000);
@@ -182,9 +202,14 @@ async function recordFailure(
     notification: outcome,
   };
   try {
-    await ctx.repo.putBytes(manifestKey, serializeManifest(failed));
-    await ctx.repo.setTags(manifestKey, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+    await writeManifest(ctx, manifestKey, failed);
   } catch {
     /* the store itself may be what failed; the error below says so */
   }
+}
+
+/** Every manifest version is tagged for expiry, like its dump, so lifecycle removes both. */
+async function writeManifest(ctx: JobContext, key: string, manifest: BackupManifest): Promise<void> {
+  await ctx.repo.putBytes(key, serializeManifest(manifest));
+  await ctx.repo.setTags(key, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
 }

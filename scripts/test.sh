@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: installs the npm packages and the services it
+# needs when they are missing (PostgreSQL, NATS with JetStream, the S3 server, Chromium), reuses
+# what already runs, builds the bundle, runs vitest. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+bash scripts/services.sh up
+eval "$(bash scripts/services.sh env)"
+exec npx vitest run "$@"
