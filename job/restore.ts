@@ -10,9 +10,9 @@ import { createWriteStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import { integrityError } from "./errors";
+import { integrityError, oneLine } from "./errors";
 import { parseQualifiedName } from "./copy-counter";
 import type { PgConnection } from "./pg-url";
 import { startProcess } from "./process";
@@ -85,10 +85,10 @@ export async function restorePlain(input: RestoreInput): Promise<RestoreOutcome>
     if (psql.child.exitCode !== null) throw new Error("psql stopped early");
     if (!stdin.write(data)) await Promise.race([once(stdin, "drain"), psql.exited.then(() => { throw new Error("psql stopped early"); })]);
   };
+  const gunzip = zlib.createGunzip();
+  const tap = hashingTap((s, b) => ((sha = s), (bytes = b)));
   try {
     if (input.preamble) await write(input.preamble);
-    const gunzip = zlib.createGunzip();
-    const tap = hashingTap((s, b) => ((sha = s), (bytes = b)));
     input.source.on("error", (e) => tap.destroy(e));
     tap.on("error", (e) => gunzip.destroy(e));
     input.source.pipe(tap).pipe(gunzip);
@@ -104,15 +104,36 @@ export async function restorePlain(input: RestoreInput): Promise<RestoreOutcome>
   } catch (error) {
     psql.kill();
     await psql.exited.catch(() => undefined);
-    const psqlError = psql.child.exitCode !== null && psql.child.exitCode !== 0 ? psql.stderrTail() : "";
-    if (psqlError && !(error instanceof Error && error.name === "DbBackupError")) {
-      const line = psqlError.split("\n").find((l) => /ERROR|FATAL/.test(l)) ?? psqlError.split("\n").pop();
+    if (error instanceof Error && error.name === "DbBackupError") throw error;
+    // Say why: a corrupt object makes psql or gunzip fail, but the cause is the object. Read
+    // the rest of it through the hash to tell the two apart.
+    if (input.expectedSha256 !== null && (await objectMatches(input.source, tap, () => sha, input.expectedSha256)) === false) {
+      throw integrityError(`checksum mismatch: the stored dump is not the one the manifest describes (corrupt or tampered); nothing was restored`);
+    }
+    if (psql.child.exitCode !== null && psql.child.exitCode !== 0) {
+      const tail = psql.stderrTail();
+      const line = tail.split("\n").find((l) => /ERROR|FATAL/.test(l)) ?? tail.split("\n").pop();
       throw new Error(`psql failed, nothing was committed: ${line?.trim()}`);
     }
-    if (error instanceof Error && /incorrect header check|unexpected end of file|invalid|Z_/i.test(error.message) && error.name !== "DbBackupError") {
-      throw integrityError(`the stored dump is corrupt (${error.message}); nothing was restored`);
+    if (/incorrect header check|unexpected end of file|invalid|Z_/i.test(oneLine(error))) {
+      throw integrityError(`the stored dump is corrupt (${oneLine(error)}); nothing was restored`);
     }
     throw error;
+  }
+}
+
+/** Drains what is left of `source` through the hashing tap: whether the digest matches, or null
+ * when the object could not be read to its end (a network error is not corruption). */
+async function objectMatches(source: Readable, tap: Transform, digest: () => string, expected: string): Promise<boolean | null> {
+  if (source.destroyed && !source.readableEnded) return null;
+  try {
+    tap.unpipe();
+    tap.removeAllListeners("error");
+    tap.on("data", () => undefined);
+    if (!tap.writableFinished) await finished(tap);
+    return digest() === expected;
+  } catch {
+    return null;
   }
 }
 
