@@ -44,6 +44,11 @@ export function retentionRules(
         `retention for ${type} is ${days} days: it must be a whole number of at least ${MIN_RETENTION_DAYS} days`,
       );
     }
+    if (days < backupTypes[type].retentionDays) {
+      throw new Error(
+        `retention for ${type} is ${days} days: environments may only lengthen it (at least ${backupTypes[type].retentionDays})`,
+      );
+    }
     rules[type] = days;
   }
   return rules;

@@ -133,7 +133,7 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
     });
 
   program
-    .command("list", { isDefault: true })
+    .command("list")
     .description("list backups, newest first (the default action)")
     .option("--type <type>", "only this type (daily, manual, pre_migration, monthly, legacy)")
     .option("--json", "print JSON", false)
@@ -187,11 +187,26 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
   }
 
   try {
-    await program.parseAsync(argv, { from: "user" });
+    await program.parseAsync(withDefaultAction(argv, program), { from: "user" });
   } catch (error) {
     exitCode = report(error, log);
   }
   return exitCode;
+}
+
+/** `list` is the default action (as the seed's). Commander's default command would swallow an
+ * unknown action as an argument of `list`, so the default is added only when no action is given;
+ * a mistyped action then gets commander's "unknown command … Did you mean …?". */
+function withDefaultAction(argv: string[], program: Command): string[] {
+  const valued = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") break;
+    if (!arg.startsWith("-")) return argv; // an action (known or not) was given
+    if (["-h", "--help", "-V", "--version"].includes(arg)) return argv;
+    if (valued.has(arg)) i++; // skip the option's value
+  }
+  return [...argv, "list"];
 }
 
 function report(error: unknown, log: Logger): number {

@@ -62,7 +62,8 @@ function nonEmpty(env: Env, name: string): string | undefined {
 /** Where backups go: S3 when an endpoint is set, else BACKUP_DIR; neither is refused, so a
  * CronJob missing its endpoint never "succeeds" into a pod's scratch disk. */
 export function repositorySettings(env: Env, flags: StorageOptions = {}): RepositorySettings {
-  const endpoint = flags.endpoint ?? nonEmpty(env, ENV.endpoint);
+  // Flags override the environment: an explicit --backup-dir beats MINIO_ENDPOINT from the env.
+  const endpoint = flags.endpoint ?? (flags.backupDir ? undefined : nonEmpty(env, ENV.endpoint));
   const dir = flags.backupDir ?? nonEmpty(env, ENV.dir);
   if (endpoint) {
     let url: URL;

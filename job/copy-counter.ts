@@ -1,6 +1,8 @@
 // Counts rows per table from a plain pg_dump stream as it passes: each table's data is a
-// `COPY <name> (...) FROM stdin;` line, one line per row (COPY's text format escapes newlines),
-// and a `\.` line. Counting the dump itself, not the database, proves what the backup holds.
+// `-- Data for Name: …; Type: TABLE DATA; …` header, a `COPY <name> (...) FROM stdin;` line, one
+// line per row (COPY's text format escapes newlines), and a `\.` line. A COPY line opens a data
+// block only after that header, so the same text inside a function body or a string literal is
+// not mistaken for data. Counting the dump itself, not the database, proves what the backup holds.
 
 const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
@@ -12,6 +14,8 @@ export class CopyRowCounter {
   readonly rowCounts: Record<string, number> = {};
   bytes = 0;
   private inCopy = false;
+  /** Set by a TABLE DATA header; kept across the blank and `--` lines before its COPY line. */
+  private dataHeaderSeen = false;
   private table = "";
   private rows = 0;
   // The current line: its first bytes (for `COPY …` and `\.`), its last bytes (for `FROM stdin;`).
@@ -55,12 +59,20 @@ export class CopyRowCounter {
       } else {
         this.rows++;
       }
-    } else if (head.length > 5 && head.toString("latin1", 0, 5) === "COPY " && this.tail.endsWith("FROM stdin;")) {
-      const name = parseQualifiedName(head.toString("utf8"), 5);
-      if (name) {
-        this.inCopy = true;
-        this.table = name;
-        this.rows = 0;
+    } else {
+      const text = head.toString("utf8");
+      if (text.startsWith("-- Data for Name: ") && text.includes("; Type: TABLE DATA;")) {
+        this.dataHeaderSeen = true;
+      } else if (this.dataHeaderSeen && text.startsWith("COPY ") && this.tail.endsWith("FROM stdin;")) {
+        const name = parseQualifiedName(text, 5);
+        if (name) {
+          this.inCopy = true;
+          this.table = name;
+          this.rows = 0;
+        }
+        this.dataHeaderSeen = false;
+      } else if (this.lineLen > 0 && text !== "--") {
+        this.dataHeaderSeen = false;
       }
     }
     this.head = [];
@@ -90,6 +102,7 @@ export function parseQualifiedName(text: string, start: number): string | null {
           j = q + 2;
           continue;
         }
+        if (q === i + 1) return null; // "" is not an identifier
         parts.push(text.slice(i, q + 1));
         i = q + 1;
         break;

@@ -40,5 +40,7 @@ export function timeFromId(id: string): Date | null {
   if (!m) return null;
   const [, y, mo, d, h, mi, s] = m.map(Number);
   const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
-  return Number.isNaN(date.getTime()) ? null : date;
+  // Date.UTC rolls impossible dates over (Feb 31 → Mar 3); such an id encodes no time.
+  const same = date.getUTCFullYear() === y && date.getUTCMonth() === mo! - 1 && date.getUTCDate() === d && date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
+  return same ? date : null;
 }

@@ -60,7 +60,9 @@ export function safeQualifiedName(name: string): string {
 
 /** A DO block that raises (aborting the transaction) when a table's rows differ from the manifest. */
 export function rowCountCheckSql(expected: Record<string, number>): string {
-  const tag = "$dbbackup_check$";
+  // The body's dollar-quote tag must not occur in any name (a quoted identifier may contain "$").
+  let tag = "$dbbackup_check$";
+  for (let n = 1; Object.keys(expected).some((name) => name.includes(tag)); n++) tag = `$dbbackup_check${n}$`;
   const checks = Object.entries(expected).map(([name, rows]) => {
     const ident = safeQualifiedName(name);
     if (!Number.isSafeInteger(rows) || rows < 0) throw integrityError(`manifest row count for ${name} is invalid`);
