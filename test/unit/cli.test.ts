@@ -98,7 +98,6 @@ describe("bad arguments", () => {
   });
 
   it("the error for an unknown action names it", async () => {
-    // Today: "error: too many arguments for 'list'. Expected 0 arguments but got 1." — the user never typed list.
     const r = await run(["frobnicate"], { BACKUP_DIR: untouchedDir("action2") });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("frobnicate");
