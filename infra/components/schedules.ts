@@ -1,0 +1,79 @@
+// What runs by itself: a CronJob per scheduled backup type (`create --type <type>`), the weekly
+// restore drill (`verify`), and a staleness check (`status --max-age …`) whose failed Jobs are
+// what cluster alerting sees when backups stop.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { BackupType } from "../../job/catalog";
+import type { StackConfig } from "../config";
+import { longestGapHours } from "../cron";
+import { cronJobSpec, type PodRuntime, type Workload } from "../workload";
+
+export interface BackupSchedulesArgs {
+  config: StackConfig;
+  runtime: PodRuntime;
+  namespace: pulumi.Input<string>;
+}
+
+/** Kubernetes object name of a type's CronJob, e.g. db-backup-daily, db-backup-pre-migration. */
+export const cronJobName = (type: BackupType) => `db-backup-${type.replace(/_/g, "-")}`;
+export const VERIFY_CRONJOB = "db-backup-verify";
+export const STATUS_CRONJOB = "db-backup-status";
+
+export class BackupSchedules extends pulumi.ComponentResource {
+  readonly cronJobNames: string[] = [];
+
+  constructor(name: string, args: BackupSchedulesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("db-backup:schedules:BackupSchedules", name, {}, opts);
+    const { config, runtime } = args;
+    const { deadlines } = config;
+    const add = (objectName: string, schedule: string, workload: Workload) => {
+      new k8s.batch.v1.CronJob(
+        `${name}-${objectName}`,
+        {
+          metadata: { name: objectName, namespace: args.namespace, labels: runtime.labels },
+          spec: cronJobSpec(runtime, workload, { schedule, timeZone: config.timeZone }),
+        },
+        { parent: this },
+      );
+      this.cronJobNames.push(objectName);
+    };
+
+    for (const [type, schedule] of Object.entries(config.schedules) as [BackupType, string][]) {
+      add(cronJobName(type), schedule, {
+        component: `backup-${type.replace(/_/g, "-")}`,
+        args: ["create", "--type", type],
+        // One retry: a dropped connection should not cost a day's backup; Forbid keeps runs apart.
+        backoffLimit: 1,
+        activeDeadlineSeconds: deadlines.backupSeconds,
+      });
+    }
+    if (config.verifySchedule) {
+      add(VERIFY_CRONJOB, config.verifySchedule, {
+        component: "restore-drill",
+        args: ["verify"],
+        backoffLimit: 0,
+        activeDeadlineSeconds: deadlines.verifySeconds,
+      });
+    }
+    const maxAge = maxAgeArgument(config);
+    if (config.statusSchedule && maxAge) {
+      add(STATUS_CRONJOB, config.statusSchedule, {
+        component: "staleness-check",
+        args: ["status", "--max-age", maxAge],
+        // A failed check must stay failed: that failed Job is the alert.
+        backoffLimit: 0,
+        activeDeadlineSeconds: deadlines.statusSeconds,
+      });
+    }
+    this.registerOutputs({});
+  }
+}
+
+/** `daily=26h,monthly=746h`: per scheduled type, the longest gap between two of its runs plus the
+ * grace hours, so one missed run is enough to fail the check. Undefined when nothing is scheduled. */
+export function maxAgeArgument(config: Pick<StackConfig, "schedules" | "timeZone" | "statusGraceHours">): string | undefined {
+  const parts = (Object.entries(config.schedules) as [BackupType, string][]).map(
+    ([type, schedule]) => `${type}=${longestGapHours(schedule, config.timeZone) + config.statusGraceHours}h`,
+  );
+  return parts.length > 0 ? parts.join(",") : undefined;
+}

@@ -1,0 +1,68 @@
+// The whole backup system for one stack, composed from one component per concern. index.ts calls
+// it with the validated config; the tests and `npm run render` call exactly the same function.
+import * as pulumi from "@pulumi/pulumi";
+import { BackupStorage } from "./components/storage";
+import { JobImage } from "./components/image";
+import { JobRuntime } from "./components/runtime";
+import { BackupSchedules } from "./components/schedules";
+import { OneOffRestore, PRE_MIGRATION_TEMPLATE, RESTORE_TEMPLATE, RestoreTemplates } from "./components/restore";
+import type { StackConfig } from "./config";
+import type { PodRuntime } from "./workload";
+
+export function backupSystem(config: StackConfig) {
+  const labels = {
+    "app.kubernetes.io/name": "db-backup",
+    "app.kubernetes.io/part-of": "db-backup",
+    "app.kubernetes.io/managed-by": "pulumi",
+    "db-backup/environment": config.environment,
+  };
+
+  const storage = new BackupStorage("backups", {
+    bucket: config.bucket,
+    retention: config.retention,
+    minio: config.minio,
+    adminUser: config.secrets.minioAdminUser,
+    adminPassword: config.secrets.minioAdminPassword,
+    namePrefix: `${config.namespace}-${config.environment}`,
+  });
+  const image = new JobImage("job-image", { image: config.image, registryPassword: config.secrets.registryPassword });
+  const runtime = new JobRuntime("runtime", {
+    config,
+    bucketName: storage.bucketName,
+    jobCredentials: storage.job,
+    labels,
+  });
+
+  const pods: PodRuntime = {
+    image: image.ref,
+    serviceAccountName: runtime.serviceAccountName,
+    configMapName: runtime.configMapName,
+    secretName: runtime.secretName,
+    resources: config.resources,
+    labels,
+  };
+  const schedules = new BackupSchedules("schedules", { config, runtime: pods, namespace: runtime.namespace });
+  new RestoreTemplates("restore-templates", { config, runtime: pods, namespace: runtime.namespace });
+  const restore = config.restore
+    ? new OneOffRestore("restore", {
+        request: config.restore,
+        runtime: pods,
+        namespace: runtime.namespace,
+        deadlineSeconds: config.deadlines.restoreSeconds,
+      })
+    : undefined;
+
+  return {
+    environment: config.environment,
+    namespace: runtime.namespace,
+    bucket: storage.bucketName,
+    image: image.ref,
+    cronJobs: schedules.cronJobNames,
+    restoreTemplate: RESTORE_TEMPLATE,
+    preMigrationTemplate: PRE_MIGRATION_TEMPLATE,
+    restoreJob: restore?.jobName,
+    /** For `db-backup delete` on an operator's machine: `pulumi stack output --show-secrets`. */
+    operatorAccessKey: storage.operator.accessKey,
+    operatorSecretKey: pulumi.secret(storage.operator.secretKey),
+  };
+}

@@ -1,0 +1,89 @@
+// job/Dockerfile, checked as far as possible without a Docker engine: base pinned by digest, the
+// build arguments the program passes are the ones it needs, a non-root user, and the bundle it
+// copies is the one `npm run build` writes (vitest's global setup runs the build first).
+import fs from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BUILD_CONTEXT, DOCKERFILE } from "../../infra/components/image";
+import { APP_UID, BUNDLE_PATH, JOB_COMMAND } from "../../infra/workload";
+import { ofType, stackRun } from "./stacks";
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** Instructions with line continuations joined and comments dropped. */
+function parse(text: string): Instruction[] {
+  const joined = text.replace(/\\\r?\n/g, " ");
+  return joined
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0 && !line.startsWith("#"))
+    .map((line) => {
+      const [keyword, ...rest] = line.split(/\s+/);
+      return { keyword: keyword!.toUpperCase(), args: rest.join(" ") };
+    });
+}
+
+const instructions = parse(fs.readFileSync(DOCKERFILE, "utf8"));
+const all = (keyword: string) => instructions.filter((i) => i.keyword === keyword);
+let buildArgs: Record<string, string> = {};
+
+beforeAll(async () => {
+  for (const stack of ["dev", "prod"]) {
+    const image = ofType(await stackRun(stack), "docker:index/image:Image")[0]!.inputs;
+    expect(path.resolve(image.build.dockerfile)).toBe(DOCKERFILE);
+    expect(path.resolve(image.build.context)).toBe(BUILD_CONTEXT);
+    buildArgs = image.build.args;
+  }
+});
+
+describe("job/Dockerfile", () => {
+  it("starts from a slim Node LTS image pinned by digest, in a single stage", () => {
+    const from = all("FROM");
+    expect(from).toHaveLength(1);
+    const match = /^node:(\d+)-[a-z]+-slim@sha256:[0-9a-f]{64}$/.exec(from[0]!.args);
+    expect(match, from[0]!.args).not.toBeNull();
+    expect(Number(match![1]) % 2, "Node LTS majors are even").toBe(0);
+    expect(Number(match![1])).toBeGreaterThanOrEqual(20);
+  });
+
+  it("declares exactly the build arguments the program passes, with no defaults to drift", () => {
+    const declared = all("ARG").map((i) => i.args);
+    expect(declared.sort()).toEqual(Object.keys(buildArgs).sort());
+    expect(buildArgs.APP_UID).toBe(String(APP_UID));
+    expect(["15", "16", "17"]).toContain(buildArgs.PG_MAJOR);
+  });
+
+  it("installs the PostgreSQL client of the configured major and pigz, and nothing is left in apt's lists", () => {
+    const run = all("RUN").map((i) => i.args).join(" && ");
+    expect(run).toContain('"postgresql-client-${PG_MAJOR}"');
+    expect(run).toMatch(/\bpigz\b/);
+    expect(run).toContain("rm -rf /var/lib/apt/lists/*");
+    expect(run).not.toMatch(/\bnpm\b|\bnpx\b/);
+    expect(all("ENV").map((i) => i.args).join(" ")).toContain("/usr/lib/postgresql/${PG_MAJOR}/bin");
+  });
+
+  it("runs as a non-root user: the pods' runAsUser", () => {
+    const user = all("USER").at(-1);
+    expect(user?.args).toBe("${APP_UID}:${APP_UID}");
+    expect(APP_UID).toBeGreaterThan(0);
+    expect(all("RUN").map((i) => i.args).join(" ")).toContain('useradd --system --uid "$APP_UID"');
+    // USER comes after everything that needs root.
+    const lastRun = instructions.map((i) => i.keyword).lastIndexOf("RUN");
+    expect(instructions.findIndex((i) => i.keyword === "USER")).toBeGreaterThan(lastRun);
+  });
+
+  it("copies the bundle `npm run build` writes, and runs it like the pods do", () => {
+    expect(all("ADD")).toHaveLength(0);
+    const copies = all("COPY");
+    expect(copies).toHaveLength(1);
+    const [source, destination] = copies[0]!.args.split(/\s+/);
+    expect(destination).toBe(BUNDLE_PATH);
+    const bundle = path.join(BUILD_CONTEXT, source!);
+    expect(path.relative(path.resolve(__dirname, "../.."), bundle)).toBe(path.join("dist", "db-backup.cjs"));
+    expect(fs.statSync(bundle).size, "dist/db-backup.cjs after npm run build").toBeGreaterThan(10_000);
+    expect(JSON.parse(all("ENTRYPOINT")[0]!.args)).toEqual(JOB_COMMAND);
+  });
+});
