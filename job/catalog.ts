@@ -90,6 +90,10 @@ function joinKey(...parts: string[]): string {
 export const EXPIRY_TAG = { key: "db-backup-expiry", value: "expire" } as const;
 /** The dump's SHA-256 as an object tag, so `mc tag list` shows it without the manifest. */
 export const SHA256_TAG = "sha256";
+/** Marks a dump and manifest the job protects as one of the newest verified restore points (expiry
+ * tag removed, legal hold set). Only holds carrying this tag are ever released by the job, so an
+ * operator's own legal hold is never touched. */
+export const RESTORE_POINT_TAG = { key: "db-backup-restore-point", value: "protected" } as const;
 
 // ---- Events ------------------------------------------------------------------------------------
 
@@ -98,6 +102,8 @@ export const eventSubjects = {
   failed: "backup.database.failed.v1",
   restoreStarted: "backup.database.restore_started.v1",
   restored: "backup.database.restored.v1",
+  /** Ends the maintenance notice that restore_started opened when the restore did not complete. */
+  restoreFailed: "backup.database.restore_failed.v1",
   verified: "backup.database.verified.v1",
   verifyFailed: "backup.database.verify_failed.v1",
 } as const;

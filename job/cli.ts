@@ -2,10 +2,12 @@
 import { Command, CommanderError, Option } from "commander";
 import pkg from "../package.json";
 import { createBackup } from "./actions/create";
+import { deleteAction } from "./actions/delete";
 import { downloadAction } from "./actions/download";
 import { listAction } from "./actions/list";
 import { restoreAction } from "./actions/restore";
 import { statusAction } from "./actions/status";
+import { verifyAction } from "./actions/verify";
 import { BACKUP_TYPES, SUPABASE_MANAGED_SCHEMAS, type BackupType } from "./catalog";
 import {
   ENV,
@@ -15,15 +17,18 @@ import {
   optionalInt,
   postgresUrl,
   repositorySettings,
+  retentionFromEnv,
   schemaList,
   type Env,
 } from "./config";
 import { consoleLogger, type JobContext, type Logger } from "./context";
 import { DbBackupError, oneLine } from "./errors";
 import { natsPublisher, noEvents } from "./events";
+import { given } from "./gate";
 import { validateBackupId } from "./ids";
 import { Redactor } from "./redact";
 import { openRepository } from "./repository";
+import { supabaseSettings } from "./supabase";
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -36,7 +41,9 @@ Examples (as the seed's /db:backup):
   db-backup list                                   # list all backups
   db-backup create                                 # create a manual backup
   db-backup status                                 # check backup status
-  db-backup restore backup_20250607_120000 --target staging   # restore (staging only)`;
+  db-backup restore backup_20250607_120000 --target staging   # restore (staging only)
+  db-backup verify                                 # prove the newest unverified backup by restoring it
+  db-backup delete backup_20250501_020000          # delete an old backup (operators only)`;
 
 interface GlobalOptions {
   env?: string;
@@ -62,7 +69,7 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
     const natsUrl = globals.natsUrl ?? nonEmpty(env, ENV.natsUrl);
     const events = natsUrl ? natsPublisher(natsUrl, { token: nonEmpty(env, ENV.natsToken), redactor }) : noEvents;
     const ctx: JobContext = {
-      repo: openRepository(settings),
+      repo: openRepository(settings, { basePartSizeMb: optionalInt(env, ENV.partSizeMb, 5, 5120) }),
       prefix: backupPrefix(env, globals.prefix),
       events,
       clock: io.clock ?? (() => new Date()),
@@ -135,17 +142,23 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
   program
     .command("list")
     .description("list backups, newest first (the default action)")
-    .option("--type <type>", "only this type (daily, manual, pre_migration, monthly, legacy)")
+    .option("--type <type>", "only this type (daily, manual, pre_migration, monthly, legacy, auto)")
     .option("--json", "print JSON", false)
-    .addHelpText("after", "\nExamples:\n  db-backup list\n  db-backup list --type daily --json")
-    .action(async (opts, command: Command) => contextFor(command, (ctx) => listAction(ctx, opts)));
+    .addHelpText("after", `\nWith ${ENV.supabaseProjectId} and ${ENV.supabaseAccessToken}, Supabase's own backups are listed too, as type Auto.\n\nExamples:\n  db-backup list\n  db-backup list --type daily --json`)
+    .action(async (opts, command: Command) =>
+      contextFor(command, (ctx) => listAction(ctx, { ...opts, retention: retentionFromEnv(env), supabase: supabaseSettings(env) })),
+    );
 
   program
     .command("status")
     .description("the Backup Status report: latest backups, storage summary, point-in-time recovery")
     .option("--json", "print JSON", false)
-    .addHelpText("after", "\nExit code 5 when there is no successful backup.\n\nExamples:\n  db-backup status\n  db-backup status --json")
-    .action(async (opts, command: Command) => contextFor(command, (ctx) => statusAction(ctx, opts)));
+    .option("--max-age <type=age,...>", "exit 5 when the newest successful backup of a type is older, e.g. daily=26h,monthly=32d")
+    .option("--html <file>", "also write the status page to <file>: one self-contained HTML file with trends and warnings")
+    .addHelpText("after", "\nExit code 5 when there is no successful backup, or (--max-age) when backups of a type stopped.\n\nExamples:\n  db-backup status\n  db-backup status --json\n  db-backup status --max-age daily=26h,monthly=32d\n  db-backup status --html status.html")
+    .action(async (opts, command: Command) =>
+      contextFor(command, (ctx) => statusAction(ctx, { ...opts, retention: retentionFromEnv(env), supabase: supabaseSettings(env) })),
+    );
 
   program
     .command("download")
@@ -164,14 +177,89 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
     .description("restore a backup into a target database, verifying checksum and row counts")
     .argument("<backup_id>", "backup id (or pre-migration tag) from `db-backup list`")
     .option("--target <url|env>", "postgres:// URL, or an environment name resolved through <NAME>_DB_URL (e.g. staging → STAGING_DB_URL)")
+    .option("--target-env <name>", "the target's environment when --target is a URL (unknown counts as production)")
+    .option("--approved-by <name>", "who approved a production restore (required for production)")
+    .option("--confirm <backup_id>", "repeat the backup id (required for production)")
+    .option("--reason <text>", "why: recorded in the events (required with --skip-safety-backup)")
+    .option("--clean", "replace the schemas (tables) the dump brings back, in the restore's transaction; verified backups only", false)
+    .option("--skip-safety-backup", "production: do not back up the target first (needs --reason)", false)
+    .option("--request-id <id>", "a config-driven restore's id: recorded, and never run twice")
+    .option("--dry-run", "print every check and what would happen; change nothing", false)
     .option("--jobs <n>", "parallel pg_restore jobs for custom-format backups (empty target only)")
     .option("--allow-unverified", "allow a legacy dump without manifest or checksum", false)
     .option("--json", "print JSON", false)
-    .addHelpText("after", "\nExamples:\n  db-backup restore backup_20250607_120000 --target staging\n  db-backup restore latest_id --target postgresql://postgres:postgres@localhost:54322/postgres")
+    .addHelpText(
+      "after",
+      `\nA production target (named prod/production, ${ENV.productionDbUrl}'s database, or unknown) needs --approved-by, --confirm <backup_id>, a verified backup, and gets a safety backup first.\nEmpty values (--approved-by "") count as not given.\n\nExamples:\n  db-backup restore backup_20250607_120000 --target staging\n  db-backup restore latest_id --target postgresql://postgres:postgres@localhost:54322/postgres --target-env local\n  db-backup restore backup_20250607_120000 --target production --approved-by alice --confirm backup_20250607_120000 --clean --dry-run`,
+    )
     .action(async (id: string, opts, command: Command) => {
       validateBackupId(id);
       const jobs = opts.jobs !== undefined ? optionalInt({ "--jobs": opts.jobs }, "--jobs", 1, 64) : 1;
-      await contextFor(command, (ctx) => restoreAction(ctx, { id, target: opts.target, env, jobs, allowUnverified: opts.allowUnverified, json: opts.json }));
+      const safetyBackup = {
+        backupName: backupName(env),
+        compressionLevel: optionalInt(env, ENV.compressionLevel, 1, 9) ?? 6,
+        lockSeconds: optionalInt(env, ENV.lockSeconds, 1, 3650 * 86400),
+      };
+      await contextFor(command, (ctx) =>
+        restoreAction(ctx, {
+          id,
+          target: opts.target,
+          env,
+          jobs,
+          allowUnverified: opts.allowUnverified,
+          json: opts.json,
+          targetEnv: opts.targetEnv,
+          approvedBy: opts.approvedBy,
+          confirm: opts.confirm,
+          reason: opts.reason,
+          requestId: opts.requestId,
+          clean: opts.clean,
+          skipSafetyBackup: opts.skipSafetyBackup,
+          dryRun: opts.dryRun,
+          safetyBackup,
+        }),
+      );
+    });
+
+  program
+    .command("verify")
+    .description("prove a backup: restore it into a scratch database on VERIFY_DB_URL's server and compare row counts")
+    .argument("[backup_id]", "backup id or tag (default: the newest full backup not verified yet)")
+    .option("--verify-db-url <url>", `server for the scratch database (${ENV.verifyDbUrl})`)
+    .option("--allow-source-server", "allow the scratch database on the source's own server", false)
+    .option("--json", "print JSON", false)
+    .addHelpText(
+      "after",
+      "\nThe scratch database is created for the run and always dropped. Roles the dump refers to that the server lacks are created (NOLOGIN).\nThe newest 3 verified full backups are restore points: protected from lifecycle expiry and deletion.\n\nExamples:\n  db-backup verify\n  db-backup verify backup_20250607_120000 --json",
+    )
+    .action(async (id: string | undefined, opts, command: Command) => {
+      if (id !== undefined) validateBackupId(id);
+      const verifyDbUrl = postgresUrl(given(opts.verifyDbUrl) ?? env[ENV.verifyDbUrl], ENV.verifyDbUrl);
+      await contextFor(command, (ctx) =>
+        verifyAction(ctx, {
+          id: given(id),
+          verifyDbUrl,
+          sourceUrl: command.optsWithGlobals<GlobalOptions>().dbUrl ?? nonEmpty(env, ENV.sourceDbUrl),
+          allowSourceServer: opts.allowSourceServer,
+          lockSeconds: optionalInt(env, ENV.lockSeconds, 1, 3650 * 86400),
+          json: opts.json,
+        }),
+      );
+    });
+
+  program
+    .command("delete")
+    .description("delete a backup for good: every version of its dump and manifest (operators' credentials)")
+    .argument("<backup_id>", "backup id or tag")
+    .option("--dry-run", "print the checks; delete nothing", false)
+    .option("--json", "print JSON", false)
+    .addHelpText(
+      "after",
+      "\nRefused for a backup younger than 7 days, one of the protected restore points, one whose deletion would leave fewer than 3 verified restore points, and one under legal hold.\n\nExamples:\n  db-backup delete backup_20250501_020000 --dry-run\n  db-backup delete backup_20250501_020000",
+    )
+    .action(async (id: string, opts, command: Command) => {
+      validateBackupId(id);
+      await contextFor(command, (ctx) => deleteAction(ctx, { id, dryRun: opts.dryRun, json: opts.json }));
     });
 
   program.exitOverride();

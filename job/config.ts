@@ -1,7 +1,7 @@
 // Settings come from the environment (names as in the seed) and flags override them. Read and
 // validated once, here; a missing or malformed setting is a one-line error naming it.
 import { z } from "zod";
-import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_PREFIX } from "./catalog";
+import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_PREFIX, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
 import { usageError } from "./errors";
 
 /** Every environment variable the job reads, in one place (the infra sets the same names). */
@@ -23,9 +23,15 @@ export const ENV = {
   productionDbUrl: "PRODUCTION_DB_URL",
   lockSeconds: "BACKUP_LOCK_SECONDS",
   compressionLevel: "BACKUP_COMPRESSION_LEVEL",
+  /** Smallest S3 multipart part in MiB (5-5120, default 16): parts then grow with the upload. */
+  partSizeMb: "BACKUP_PART_SIZE_MB",
   supabaseProjectId: "SUPABASE_PROJECT_ID",
   supabaseAccessToken: "SUPABASE_ACCESS_TOKEN",
   supabaseApiUrl: "SUPABASE_API_URL",
+  /** Seconds to wait for the Supabase Management API before status reports it as a warning. */
+  supabaseApiTimeout: "SUPABASE_API_TIMEOUT_SECONDS",
+  /** A stack's longer retention ("daily=14,monthly=400"), so list/status show the bucket's real expiry. */
+  retentionDays: "BACKUP_RETENTION_DAYS",
 } as const;
 
 export type Env = Record<string, string | undefined>;
@@ -147,6 +153,29 @@ export function optionalInt(env: Env, name: string, min: number, max: number): n
   const result = intSetting(name, min, max).safeParse(raw);
   if (!result.success) throw usageError(`${result.error.issues[0]?.message} (got "${raw}")`);
   return result.data;
+}
+
+/** Retention per type: the catalog's table, lengthened by BACKUP_RETENTION_DAYS; shorter than the
+ * table's minimum is refused (lifecycle must never delete what `delete` would refuse). */
+export function retentionFromEnv(env: Env): Record<BackupType, number> {
+  const raw = nonEmpty(env, ENV.retentionDays);
+  const overrides: Partial<Record<BackupType, number>> = {};
+  for (const part of schemaList(raw)) {
+    const match = /^([a-z_]+)=(\d+)$/.exec(part);
+    if (!match || !isBackupType(match[1]!)) {
+      throw usageError(`${ENV.retentionDays} "${raw}" is invalid: use type=days pairs, e.g. daily=14,monthly=400`);
+    }
+    const type = match[1] as BackupType;
+    if (Number(match[2]) < backupTypes[type].retentionDays) {
+      throw usageError(`${ENV.retentionDays}: ${type}=${match[2]} is shorter than the table's ${backupTypes[type].retentionDays} days: a stack may only lengthen retention`);
+    }
+    overrides[type] = Number(match[2]);
+  }
+  try {
+    return retentionRules(overrides);
+  } catch (error) {
+    throw usageError(`${ENV.retentionDays}: ${(error as Error).message}`);
+  }
 }
 
 export { nonEmpty };

@@ -47,12 +47,19 @@ export function pgDumpArgs(scope: BackupScope, format: DumpFormat, compressionLe
   if (scope.noAcl) args.push("--no-acl");
   if (scope.schemaOnly) args.push("--schema-only");
   if (scope.dataOnly) args.push("--data-only");
-  for (const schema of scope.schemas ?? []) args.push(`--schema=${schema}`);
+  // Named schemas are exact names (the scope checked they exist): quoted, so pg_dump takes case,
+  // spaces, quotes, dots and * literally instead of as a pattern.
+  for (const schema of scope.schemas ?? []) args.push(`--schema=${exactNamePattern(schema)}`);
   for (const schema of scope.excludedSchemas) args.push(`--exclude-schema=${schema}`);
   for (const table of scope.tables) args.push(`--table=${table}`);
   // A named schema or table that matches nothing is an error, not an empty backup.
   if ((scope.schemas ?? []).length > 0 || scope.tables.length > 0) args.push("--strict-names");
   return args;
+}
+
+/** A pg_dump name pattern matching exactly `name`. */
+export function exactNamePattern(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 export function startDump(options: DumpOptions): RunningDump {

@@ -4,10 +4,12 @@
 import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eventSubjects, type EventName } from "./catalog";
-import { oneLine } from "./errors";
-import type { Redactor } from "./redact";
+import { oneLine, usageError } from "./errors";
+import { redactUrl, type Redactor } from "./redact";
 
 type NatsConnection = Awaited<ReturnType<typeof connect>>;
+
+const PUBLISH_ATTEMPTS = 3;
 
 export interface EventOutcome {
   subject: string;
@@ -30,7 +32,24 @@ export const noEvents: EventPublisher = {
   close: async () => undefined,
 };
 
+/** A malformed NATS_URL is a configuration error (exit 2), not "NATS is down". Accepts what the
+ * client does: a comma list of nats://, tls://, ws:// or wss:// URLs, or host[:port]. */
+export function checkNatsUrl(url: string): string {
+  for (const part of url.split(",").map((p) => p.trim())) {
+    const bad = () => usageError(`NATS_URL "${redactUrl(part)}" is not a NATS server URL: use e.g. nats://nats:4222`);
+    let parsed: URL;
+    try {
+      parsed = new URL(part.includes("://") ? part : `nats://${part}`);
+    } catch {
+      throw bad();
+    }
+    if (!["nats:", "tls:", "ws:", "wss:"].includes(parsed.protocol) || !parsed.hostname || /[\s]/.test(part)) throw bad();
+  }
+  return url;
+}
+
 export function natsPublisher(url: string, options: { token?: string; redactor: Redactor; timeoutMs?: number }): EventPublisher {
+  checkNatsUrl(url);
   const timeout = options.timeoutMs ?? 3000;
   let connection: Promise<NatsConnection> | undefined;
   const open = () =>
@@ -51,8 +70,18 @@ export function natsPublisher(url: string, options: { token?: string; redactor: 
         const nc = await open();
         const stream = await findStream(nc, subject);
         if (stream) {
-          await jetstream(nc, { timeout }).publish(subject, data, { msgID: messageId, timeout });
-          return { subject, delivered: true, via: "jetstream" };
+          // A lost ack is retried with the same message id: the stream keeps one copy (its
+          // duplicate window), so a retry or a redelivery is never a second event.
+          const js = jetstream(nc, { timeout });
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await js.publish(subject, data, { msgID: messageId, timeout });
+              return { subject, delivered: true, via: "jetstream" };
+            } catch (error) {
+              if (attempt >= PUBLISH_ATTEMPTS || nc.isClosed()) throw error;
+              await new Promise((r) => setTimeout(r, 200 * attempt));
+            }
+          }
         }
         nc.publish(subject, data);
         await nc.flush();

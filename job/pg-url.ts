@@ -1,5 +1,6 @@
 // libpq tools get the connection URL without its password (which would show in `ps`); the
 // password travels in PGPASSWORD in the child's environment only.
+import pg from "pg";
 import { redactUrl } from "./redact";
 
 export interface PgConnection {
@@ -35,5 +36,54 @@ export function displayDatabase(url: string): string {
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = "/" + encodeURIComponent(database);
+  return parsed.toString();
+}
+
+/** The URL for node-postgres, made to treat `sslmode` as libpq (pg_dump, psql) does: without
+ * this, node-postgres takes require/verify-ca as verify-full and warns, so the job's own
+ * connection and pg_dump's would disagree on the same URL. */
+export function nodePgUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.searchParams.has("sslmode") && !parsed.searchParams.has("uselibpqcompat")) {
+    parsed.searchParams.set("uselibpqcompat", "true");
+  }
+  return parsed.toString();
+}
+
+/**
+ * A node-postgres client connected as libpq (pg_dump, psql) would connect with the same URL: the
+ * sslmode default is libpq's (PGSSLMODE, else prefer: SSL when the server has it, unverified), and
+ * prefer/allow fall back to a plain connection when the server has no SSL. Use this rather than
+ * `new pg.Client(nodePgUrl(url))` so the job's own connection never disagrees with its tools'.
+ */
+export async function connectPg(url: string, config: Omit<pg.ClientConfig, "connectionString"> = {}): Promise<pg.Client> {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has("sslmode")) parsed.searchParams.set("sslmode", process.env.PGSSLMODE || "prefer");
+  const attempt = async (u: string) => {
+    const client = new pg.Client({ connectionTimeoutMillis: 15_000, application_name: "db-backup", ...config, connectionString: nodePgUrl(u) });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  };
+  try {
+    return await attempt(parsed.toString());
+  } catch (error) {
+    const plain = withoutSsl(parsed.toString());
+    if (plain && /does not support SSL/i.test((error as Error).message)) return attempt(plain);
+    throw error;
+  }
+}
+
+/** libpq's sslmode=prefer/allow fall back to a plain connection when the server has no SSL;
+ * node-postgres cannot, so the caller retries with this URL. */
+export function withoutSsl(url: string): string | null {
+  const parsed = new URL(url);
+  const mode = parsed.searchParams.get("sslmode");
+  if (mode !== "prefer" && mode !== "allow") return null;
+  parsed.searchParams.set("sslmode", "disable");
   return parsed.toString();
 }

@@ -38,7 +38,10 @@ export function startProcess(
     child.once("close", (code, signal) => {
       if (code === 0) return resolve();
       const lines = stderrTail().split("\n").filter((l) => l.trim() !== "");
-      const last = lines.find((l) => /error|fatal/i.test(l)) ?? lines[lines.length - 1];
+      let last = lines.find((l) => /error|fatal/i.test(l)) ?? lines[lines.length - 1];
+      // pg_dump/pg_restore put the server's own words on a "detail:" line after the error.
+      const detail = lines.find((l) => /detail: Error message from server:/.test(l));
+      if (last && detail && detail !== last) last = `${last.trim()} (${detail.replace(/^.*?detail: Error message from server:\s*/, "").replace(/\s+/g, " ").trim()})`;
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
       reject(new Error(`${label} failed (${why})${last ? `: ${last.trim()}` : ""}`));
     });

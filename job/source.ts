@@ -5,7 +5,7 @@ import pg from "pg";
 import { SUPABASE_MANAGED_SCHEMAS, type BackupType } from "./catalog";
 import { DbBackupError, usageError } from "./errors";
 import type { BackupScope } from "./manifest";
-import type { PgConnection } from "./pg-url";
+import { connectPg, type PgConnection } from "./pg-url";
 
 export interface ScopeRequest {
   schemas: string[];
@@ -30,12 +30,7 @@ export async function openSource(
   request: ScopeRequest,
 ): Promise<SourceSession> {
   if (request.schemaOnly && request.dataOnly) throw usageError("--schema-only and --data-only exclude each other: give one");
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 15_000, application_name: "db-backup" });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new DbBackupError("failed", `cannot connect to the source database ${connection.display}: ${(error as Error).message}`);
-  }
+  const client = await connectSource(url, connection);
   client.on("error", () => undefined); // the lock connection dying ends the run's lock; pg_dump's exit reports it
   try {
     const locked = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext('db-backup'), hashtext($1)) AS ok", [type]);
@@ -59,6 +54,19 @@ export async function openSource(
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
+  }
+}
+
+async function connectSource(url: string, connection: PgConnection): Promise<pg.Client> {
+  try {
+    return await connectPg(url);
+  } catch (error) {
+    let why = (error as Error).message;
+    // node-postgres says this when the server wants a password and the URL carries none.
+    if (/client password must be a string|no password supplied/i.test(why)) {
+      why = "the server asks for a password and the URL has none: use postgres://user:password@host/database";
+    }
+    throw new DbBackupError("failed", `cannot connect to the source database ${connection.display}: ${why}`);
   }
 }
 

@@ -84,6 +84,8 @@ export function plainSettings(config: StackConfig, bucket: string): Record<strin
   if (config.natsUrl) data[ENV.natsUrl] = config.natsUrl;
   if (config.supabaseProjectId) data[ENV.supabaseProjectId] = config.supabaseProjectId;
   if (config.lockSeconds !== undefined) data[ENV.lockSeconds] = String(config.lockSeconds);
+  // The job shows expiry dates from the same retention the bucket's lifecycle rules enforce.
+  data[ENV.retentionDays] = Object.entries(config.retention).map(([type, days]) => `${type}=${days}`).join(",");
   return data;
 }
 

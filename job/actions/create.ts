@@ -18,7 +18,8 @@ import { formatBytes, formatDuration } from "../format";
 import { newBackupId } from "../ids";
 import { MANIFEST_SCHEMA_VERSION, TAG_PATTERN, isFullBackup, serializeManifest, type BackupManifest } from "../manifest";
 import { pgConnection } from "../pg-url";
-import { openSource, type ScopeRequest } from "../source";
+import { openSource, type ScopeRequest, type SourceSession } from "../source";
+import { cleanStaleRuns } from "../stale-uploads";
 import { listBackups } from "../backups";
 
 export interface CreateOptions extends ScopeRequest {
@@ -30,6 +31,8 @@ export interface CreateOptions extends ScopeRequest {
   backupName: string;
   /** Seconds each successful backup is locked for on a bucket with Object Lock. */
   lockSeconds?: number;
+  /** False for a restore's safety backup of its target: `latest` stays the source's newest backup. */
+  updateLatest?: boolean;
   json?: boolean;
 }
 
@@ -44,12 +47,24 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
   }
   redactor.addUrl(options.sourceUrl);
   const connection = pgConnection(options.sourceUrl);
-  await repo.ensureReady();
-  if (options.tag) await refuseTagInUse(ctx, options.tag);
-
-  const source = await openSource(options.sourceUrl, connection, options.type, options);
+  let source: SourceSession;
+  let pgDump: string;
+  try {
+    await repo.ensureReady();
+    if (options.tag) await refuseTagInUse(ctx, options.tag);
+    source = await openSource(options.sourceUrl, connection, options.type, options);
+  } catch (error) {
+    await publishEarlyFailure(ctx, options.type, connection.display, error);
+    throw error;
+  }
   const startedAt = ctx.clock();
-  const pgDump = await pgDumpVersion(redactor);
+  try {
+    pgDump = await pgDumpVersion(redactor);
+  } catch (error) {
+    await source.close();
+    await publishEarlyFailure(ctx, options.type, connection.display, error);
+    throw error;
+  }
   const baseFor = (id: string) => ({
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     id,
@@ -90,11 +105,20 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
     });
   } catch (error) {
     await source.close();
+    await publishEarlyFailure(ctx, options.type, connection.display, error);
     throw error;
   }
   const { id, key } = base;
   const manifestKey = objectLayout.manifestKey(prefix, options.type, id);
   log.info(`creating ${options.type} backup ${id} of ${connection.display} → ${repo.displayPath(key)}`);
+  // What a dead run of this type left (an upload it could not abort, a manifest stuck at running).
+  try {
+    const cleaned = await cleanStaleRuns(ctx, options.type, connection.display, id);
+    if (cleaned.abortedUploads.length > 0) log.info(`aborted ${cleaned.abortedUploads.length} incomplete upload(s) left by earlier runs: ${cleaned.abortedUploads.join(", ")}`);
+    if (cleaned.failedManifests.length > 0) log.info(`marked ${cleaned.failedManifests.join(", ")} as failed: their runs died before finishing`);
+  } catch (error) {
+    log.warn(`could not clean up after earlier runs: ${oneLine(error)}`);
+  }
 
   let manifest: BackupManifest;
   try {
@@ -123,7 +147,7 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
     };
     await writeManifest(ctx, manifestKey, manifest);
     await repo.setTags(key, { [SHA256_TAG]: result.sha256, [EXPIRY_TAG.key]: EXPIRY_TAG.value });
-    if (options.format === "plain" && isFullBackup(manifest)) {
+    if (options.format === "plain" && isFullBackup(manifest) && options.updateLatest !== false) {
       await repo.copy(key, objectLayout.latestKey(prefix));
     }
   } catch (error) {
@@ -168,6 +192,21 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
     );
   }
   return manifest;
+}
+
+/** A failure before the backup had an id (store or database unreachable, wrong credentials, bad
+ * scope): no manifest can say it, so the failed event does. Refusals (another run holds the lock,
+ * tag in use) are not failures: the other run, or the caller, owns the outcome. */
+async function publishEarlyFailure(ctx: JobContext, type: BackupType, database: string, error: unknown): Promise<void> {
+  if (error instanceof DbBackupError && error.kind === "refused") return;
+  const reason = ctx.redactor.redact(oneLine(error));
+  const at = ctx.clock();
+  const outcome = await ctx.events.publish(
+    "failed",
+    { backup: null, id: null, type, database, reason, failedAt: at.toISOString(), ...(ctx.environment ? { environment: ctx.environment } : {}) },
+    `failed-${type}-${at.getTime()}-${process.pid}`,
+  );
+  if (!outcome.delivered && ctx.events.configured) ctx.log.warn(`event ${outcome.subject} was not delivered: ${outcome.error}`);
 }
 
 async function refuseTagInUse(ctx: JobContext, tag: string): Promise<void> {

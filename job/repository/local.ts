@@ -6,7 +6,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ObjectNotFoundError, type BackupRepository, type PutResult, type StoredObject } from "./types";
+import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type PutResult, type StoredObject } from "./types";
 
 const META_DIR = ".db-backup-meta";
 const PARTIAL_MARK = ".partial-";
@@ -177,6 +177,40 @@ export class LocalDirectoryRepository implements BackupRepository {
 
   async getLegalHold(key: string): Promise<boolean> {
     return (await this.readMeta(key)).legalHold === true;
+  }
+
+  /** Partial files of writes that never finished (a killed run); `initiated` is their last write,
+   * so a write still in progress looks recent. */
+  async listIncompleteUploads(prefix: string): Promise<IncompleteUpload[]> {
+    const found: IncompleteUpload[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries: import("node:fs").Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (full !== path.join(this.root, META_DIR)) await walk(full);
+          continue;
+        }
+        const mark = entry.name.lastIndexOf(PARTIAL_MARK);
+        if (!entry.isFile() || mark === -1) continue;
+        const key = path.relative(this.root, path.join(dir, entry.name.slice(0, mark))).split(path.sep).join("/");
+        if (!key.startsWith(prefix)) continue;
+        const s = await fs.stat(full).catch(() => null);
+        if (s) found.push({ key, uploadId: entry.name.slice(mark + PARTIAL_MARK.length), initiated: s.mtime });
+      }
+    };
+    await walk(this.root);
+    return found;
+  }
+
+  async abortIncompleteUpload(upload: IncompleteUpload): Promise<void> {
+    if (!/^[0-9a-f]+$/.test(upload.uploadId)) throw new Error(`not a partial file id: ${upload.uploadId}`);
+    await fs.rm(`${this.file(upload.key)}${PARTIAL_MARK}${upload.uploadId}`, { force: true });
   }
 
   async deleteAllVersions(key: string): Promise<void> {

@@ -7,8 +7,9 @@ import https from "node:https";
 import type { Readable } from "node:stream";
 import * as Minio from "minio";
 import type { S3Settings } from "../config";
-import { nextPartSize } from "./part-size";
-import { ObjectNotFoundError, type BackupRepository, type PutResult, type StoredObject } from "./types";
+import { oneLine, usageError } from "../errors";
+import { MiB, nextPartSize } from "./part-size";
+import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type PutResult, type StoredObject } from "./types";
 
 type ClientWithMultipart = Minio.Client & {
   initiateNewMultipartUpload(bucket: string, key: string, headers: Record<string, string>): Promise<string>;
@@ -18,11 +19,25 @@ type ClientWithMultipart = Minio.Client & {
   ): Promise<{ etag: string; part: number }>;
   completeMultipartUpload(bucket: string, key: string, uploadId: string, etags: { part: number; etag?: string }[]): Promise<unknown>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  listIncompleteUploadsQuery(
+    bucket: string,
+    prefix: string,
+    keyMarker: string,
+    uploadIdMarker: string,
+    delimiter: string,
+  ): Promise<{
+    isTruncated: boolean;
+    nextKeyMarker: string;
+    nextUploadIdMarker: string;
+    uploads: { key: string; uploadId: string; initiated: Date }[];
+  }>;
 };
 
 export interface S3RepositoryOptions {
   /** Smallest part size in bytes (tests lower it to exercise many parts). */
   basePartSize?: number;
+  /** The same in MiB (BACKUP_PART_SIZE_MB); basePartSize wins when both are given. */
+  basePartSizeMb?: number;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -35,7 +50,10 @@ export class S3Repository implements BackupRepository {
   readonly client: ClientWithMultipart;
   readonly bucket: string;
 
-  constructor(settings: S3Settings, private readonly options: S3RepositoryOptions = {}) {
+  private readonly basePartSize: number | undefined;
+
+  constructor(settings: S3Settings, options: S3RepositoryOptions = {}) {
+    this.basePartSize = options.basePartSize ?? (options.basePartSizeMb !== undefined ? options.basePartSizeMb * MiB : undefined);
     const url = settings.endpoint;
     const useSSL = url.protocol === "https:";
     const port = url.port ? Number(url.port) : useSSL ? 443 : 80;
@@ -47,9 +65,7 @@ export class S3Repository implements BackupRepository {
       secretKey: settings.secretKey,
       region: "us-east-1",
       pathStyle: true,
-      ...(useSSL && settings.caFile
-        ? { transportAgent: new https.Agent({ ca: readFileSync(settings.caFile), keepAlive: true }) }
-        : {}),
+      ...(useSSL && settings.caFile ? { transportAgent: new https.Agent({ ca: readCa(settings.caFile), keepAlive: true }) } : {}),
     }) as ClientWithMultipart;
     this.bucket = settings.bucket;
     this.location = `s3://${settings.bucket} at ${url.origin}`;
@@ -73,40 +89,63 @@ export class S3Repository implements BackupRepository {
 
   async putStream(key: string, body: Readable, contentType = "application/octet-stream"): Promise<PutResult> {
     const headers = { "Content-Type": contentType };
+    const s3 = <T>(call: Promise<T>): Promise<T> =>
+      call.catch((error: unknown) => {
+        throw new Error(`S3 upload of ${key} failed: ${describeS3Error(error)}`);
+      });
     let uploadId: string | undefined;
     let partNumber = 0;
     let uploaded = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
     let inFlight: Promise<void> | undefined;
     const etags: { part: number; etag: string }[] = [];
+    // A part that fails while the next one fills is seen at the next chunk (and always handled:
+    // an unobserved rejection would kill the process before the upload is aborted).
+    let partError: unknown;
+    // Chunks are copied once, straight into the part being filled. Two part buffers are reused
+    // for the whole upload (the one in flight and the one filling; a new one only when the part
+    // size grows), so memory is the same for 1 GB and 1 TB and the GC has no garbage to chase.
+    const spare: Buffer[] = [];
+    const partBuffer = (size: number) => {
+      const i = spare.findIndex((b) => b.length === size);
+      return i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+    };
+    let part = partBuffer(nextPartSize(0, this.basePartSize));
+    let filled = 0;
 
     const sendPart = async (payload: Buffer) => {
-      uploadId ??= await this.client.initiateNewMultipartUpload(this.bucket, key, headers);
-      const part = ++partNumber;
-      const id = uploadId;
-      inFlight = this.client
-        .uploadPart({ bucketName: this.bucket, objectName: key, uploadID: id, partNumber: part, headers: {} }, payload)
-        .then((r) => void etags.push({ part, etag: r.etag }));
+      uploadId ??= await s3(this.client.initiateNewMultipartUpload(this.bucket, key, headers));
+      const number = ++partNumber;
+      inFlight = s3(this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber: number, headers: {} }, payload)).then(
+        (r) => {
+          etags.push({ part: number, etag: r.etag });
+          spare.length = 0; // an older size is never needed again
+          spare.push(payload);
+        },
+      );
+      inFlight.catch((error: unknown) => (partError ??= error));
       uploaded += payload.length;
     };
 
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= nextPartSize(uploaded, this.options.basePartSize)) {
-          const payload = Buffer.concat(pending, pendingBytes);
-          pending = [];
-          pendingBytes = 0;
-          await inFlight; // one part in flight while the next fills: bounded memory
-          await sendPart(payload);
+        if (partError !== undefined) throw partError;
+        let offset = 0;
+        while (offset < chunk.length) {
+          const n = Math.min(chunk.length - offset, part.length - filled);
+          chunk.copy(part, filled, offset, offset + n);
+          filled += n;
+          offset += n;
+          if (filled === part.length) {
+            await inFlight; // one part in flight while the next fills: bounded memory
+            await sendPart(part);
+            part = partBuffer(nextPartSize(uploaded, this.basePartSize));
+            filled = 0;
+          }
         }
       }
-      const rest = Buffer.concat(pending, pendingBytes);
-      pending = [];
+      const rest = part.subarray(0, filled);
       if (uploadId === undefined) {
-        await this.client.putObject(this.bucket, key, rest, rest.length, headers);
+        await s3(this.client.putObject(this.bucket, key, rest, rest.length, headers));
         return { size: rest.length };
       }
       await inFlight;
@@ -115,7 +154,7 @@ export class S3Repository implements BackupRepository {
         await inFlight;
       }
       etags.sort((a, b) => a.part - b.part);
-      await this.client.completeMultipartUpload(this.bucket, key, uploadId, etags);
+      await s3(this.client.completeMultipartUpload(this.bucket, key, uploadId, etags));
       return { size: uploaded };
     } catch (error) {
       await inFlight?.catch(() => undefined);
@@ -125,6 +164,27 @@ export class S3Repository implements BackupRepository {
       body.destroy();
       throw error;
     }
+  }
+
+  /** Multipart uploads under `prefix` that were started and never completed nor aborted (a run
+   * killed mid-upload, or whose abort could not reach the server). */
+  async listIncompleteUploads(prefix: string): Promise<IncompleteUpload[]> {
+    const found: IncompleteUpload[] = [];
+    let keyMarker = "";
+    let uploadIdMarker = "";
+    for (;;) {
+      const page = await this.client.listIncompleteUploadsQuery(this.bucket, prefix, keyMarker, uploadIdMarker, "");
+      for (const u of page.uploads ?? []) {
+        found.push({ key: u.key, uploadId: u.uploadId, initiated: u.initiated instanceof Date && !Number.isNaN(u.initiated.getTime()) ? u.initiated : new Date(0) });
+      }
+      if (!page.isTruncated) return found;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  }
+
+  async abortIncompleteUpload(upload: IncompleteUpload): Promise<void> {
+    await this.client.abortMultipartUpload(this.bucket, upload.key, upload.uploadId);
   }
 
   async putBytes(key: string, body: Buffer | string, contentType = "application/json"): Promise<void> {
@@ -215,8 +275,10 @@ export class S3Repository implements BackupRepository {
   async getLegalHold(key: string): Promise<boolean> {
     if (!(await this.supportsLocking())) return false;
     try {
-      const status = await this.client.getObjectLegalHold(this.bucket, key);
-      return status === Minio.LEGAL_HOLD_STATUS.ENABLED;
+      // The client's typings say a string; it resolves to the parsed XML, { Status: "ON" }.
+      const status: unknown = await this.client.getObjectLegalHold(this.bucket, key);
+      const value = typeof status === "object" && status !== null ? (status as { Status?: string }).Status : status;
+      return value === Minio.LEGAL_HOLD_STATUS.ENABLED;
     } catch {
       return false;
     }
@@ -234,6 +296,20 @@ export class S3Repository implements BackupRepository {
   }
 }
 
+/** The CA bundle an https endpoint is verified against (MINIO_CA_FILE): unreadable is a usage error. */
+function readCa(file: string): Buffer {
+  let ca: Buffer;
+  try {
+    ca = readFileSync(file);
+  } catch (error) {
+    throw usageError(`MINIO_CA_FILE ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}): give a PEM file with the CA of the S3 endpoint`);
+  }
+  if (!ca.toString("latin1").includes("-----BEGIN CERTIFICATE-----")) {
+    throw usageError(`MINIO_CA_FILE ${file} holds no PEM certificate: give the CA of the S3 endpoint in PEM form`);
+  }
+  return ca;
+}
+
 /** A short reason for an S3 failure that never includes credentials. */
 export function describeS3Error(error: unknown): string {
   const e = error as { code?: string; message?: string };
@@ -242,5 +318,8 @@ export function describeS3Error(error: unknown): string {
   }
   if (e?.code === "ECONNREFUSED") return "connection refused: is the S3 server running and MINIO_ENDPOINT right?";
   if (e?.code === "ENOTFOUND") return "host not found: check MINIO_ENDPOINT";
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(e?.code ?? "")) {
+    return `TLS: the S3 endpoint's certificate is not trusted (${e.code}: ${e.message ?? ""}): set MINIO_CA_FILE to its CA`;
+  }
   return e?.code ? `${e.code}: ${e.message ?? ""}`.trim() : String(e?.message ?? error);
 }

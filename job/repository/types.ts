@@ -42,6 +42,18 @@ export interface BackupRepository {
   getLegalHold(key: string): Promise<boolean>;
   /** Removes every version of `key` for good (operators' credentials only). */
   deleteAllVersions(key: string): Promise<void>;
+  /** Uploads under `prefix` that were started and never finished (S3 multipart uploads, partial
+   * files of a directory): what a killed run, or one whose abort could not reach the store, left. */
+  listIncompleteUploads(prefix: string): Promise<IncompleteUpload[]>;
+  /** Discards one of them (its parts are freed; nothing is visible at its key either way). */
+  abortIncompleteUpload(upload: IncompleteUpload): Promise<void>;
+}
+
+export interface IncompleteUpload {
+  /** The key the upload would have completed to. */
+  key: string;
+  uploadId: string;
+  initiated: Date;
 }
 
 export class ObjectNotFoundError extends Error {

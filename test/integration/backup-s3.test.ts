@@ -92,7 +92,8 @@ describe("create", () => {
     expect(sqlText).not.toMatch(/auth\.users|storage\.objects/);
     expect(sqlText).toMatch(/GRANT SELECT ON TABLE pmoves_core\.content_items TO anon/);
 
-    const event = await events.waitFor((e) => e.subject === "backup.database.completed.v1" && e.data.id === manifest.id);
+    // Matched by path: another test file's bucket may hold a backup with the same id (same second).
+    const event = await events.waitFor((e) => e.subject === "backup.database.completed.v1" && e.data.path === `${bucket}/${manifest.key}`);
     expect(event.data).toMatchObject({
       backup: manifest.id,
       path: `${bucket}/${manifest.key}`,
@@ -151,7 +152,7 @@ describe("list, status, download", () => {
 describe("restore", () => {
   it("restores exactly: schema, grants, RLS policies, sequences and every row", async () => {
     const target = await freshTarget();
-    const result = await runCli(["restore", manifest.id, "--target", target.url], env);
+    const result = await runCli(["restore", manifest.id, "--target", target.url, "--target-env", "test"], env);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/row counts of \d+ tables match the manifest/);
@@ -178,7 +179,7 @@ describe("restore", () => {
     expect(latest.equals(await getObject(bucket, manifest.key)) || latest[0] === 0x1f).toBe(true); // latest stays plain gzip
     for (const jobs of ["1", "2"]) {
       const target = await freshTarget();
-      const result = await runCli(["restore", custom.id, "--target", target.url, "--jobs", jobs], env);
+      const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test", "--jobs", jobs], env);
       expect(result.stderr).not.toMatch(/error/i);
       expect(result.code).toBe(0);
       expect(await dataFingerprint(target.name, APP_SCHEMAS)).toEqual(await dataFingerprint(source, APP_SCHEMAS));

@@ -41,7 +41,7 @@ describe("BACKUP_DIR", () => {
     const { id } = JSON.parse(made.stdout) as { id: string };
     const stored = (await files(dir)).filter((f) => !f.startsWith(".db-backup-meta"));
     expect(stored).toEqual(["supabase/daily/" + id + ".manifest.json", "supabase/daily/" + id + ".sql.gz", "supabase/latest.sql.gz"]);
-    const restored = await runCli(["restore", id, "--target", env.SUPABASE_DB_URL!.replace(source, target)], env);
+    const restored = await runCli(["restore", id, "--target", env.SUPABASE_DB_URL!.replace(source, target), "--target-env", "test"], env);
     expect(restored.code).toBe(0);
     expect(await dataFingerprint(target, ["pmoves_core", "archon"])).toEqual(await dataFingerprint(source, ["pmoves_core", "archon"]));
   });
