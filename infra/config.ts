@@ -70,7 +70,7 @@ const settingsSchema = z
         prefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, { error: "must be letters, digits, _ and - separated by /" }).default(DEFAULT_PREFIX),
         /** Fixed when the bucket is created: changing it later would mean a new bucket. */
         objectLocking: z.boolean().default(false),
-        /** Adopt an existing bucket of this name instead of creating one (see infra/README.md). */
+        /** Adopt an existing bucket of this name instead of creating one (see README.md, Deployment with Pulumi). */
         adopt: z.boolean().default(false),
       })
       .strict()
@@ -250,9 +250,9 @@ function parseSettings(project: string, raw: Record<string, string>, key: KeyNam
   const problems: string[] = [];
   for (const issue of parsed.error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) problems.push(`${key(...issue.path, k)}: not a known setting (see infra/README.md)`);
+      for (const k of issue.keys) problems.push(`${key(...issue.path, k)}: not a known setting (see README.md, Deployment with Pulumi)`);
     } else if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
-      problems.push(`${key(...issue.path)}: is required (see infra/README.md)`);
+      problems.push(`${key(...issue.path)}: is required (see README.md, Deployment with Pulumi)`);
     } else {
       problems.push(`${key(...issue.path)}: ${issue.message}`);
     }

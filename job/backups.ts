@@ -58,18 +58,9 @@ export async function listBackups(repo: BackupRepository, prefix: string): Promi
       entries.push({ id, type: type ?? "legacy", status: "invalid", key: null, size: 0, createdAt: object.lastModified, manifest: null, problem: problem ?? `unexpected folder ${folder}` });
       continue;
     }
-    const dump = manifest.status === "completed" ? dumps.get(manifest.key) : undefined;
+    const dumpExists = manifest.status === "completed" && dumps.has(manifest.key);
     if (manifest.status === "completed") dumps.delete(manifest.key);
-    entries.push({
-      id: manifest.id,
-      type: manifest.type,
-      status: manifest.status === "completed" && !dump ? "invalid" : manifest.status,
-      key: manifest.status === "completed" ? manifest.key : null,
-      size: manifest.sizes.stored,
-      createdAt: new Date(manifest.startedAt),
-      manifest,
-      ...(manifest.status === "completed" && !dump ? { problem: `dump ${manifest.key} is missing` } : {}),
-    });
+    entries.push(entryFromManifest(manifest, dumpExists));
   }
   // Dumps nobody's manifest claims: legacy ones at the root, or orphans in a type folder.
   for (const object of dumps.values()) {
@@ -82,6 +73,21 @@ export async function listBackups(repo: BackupRepository, prefix: string): Promi
   return entries.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id.localeCompare(a.id));
 }
 
+/** A completed manifest whose dump is gone is listed as invalid, never hidden. */
+function entryFromManifest(manifest: BackupManifest, dumpExists: boolean): BackupEntry {
+  const missing = manifest.status === "completed" && !dumpExists;
+  return {
+    id: manifest.id,
+    type: manifest.type,
+    status: missing ? "invalid" : manifest.status,
+    key: manifest.status === "completed" ? manifest.key : null,
+    size: manifest.sizes.stored,
+    createdAt: new Date(manifest.startedAt),
+    manifest,
+    ...(missing ? { problem: `dump ${manifest.key} is missing` } : {}),
+  };
+}
+
 /** Finds a backup by id (or, for pre-migration backups, by tag). Unknown ids are a usage error. */
 export async function findBackup(repo: BackupRepository, prefix: string, idOrTag: string): Promise<BackupEntry> {
   validateBackupId(idOrTag);
@@ -90,17 +96,8 @@ export async function findBackup(repo: BackupRepository, prefix: string, idOrTag
     const key = objectLayout.manifestKey(prefix, type, idOrTag);
     if (!(await repo.stat(key))) continue;
     const manifest = parseManifest((await repo.getBytes(key)).toString("utf8"), key);
-    const dump = manifest.status === "completed" ? await repo.stat(manifest.key) : null;
-    return {
-      id: manifest.id,
-      type: manifest.type,
-      status: manifest.status === "completed" && !dump ? "invalid" : manifest.status,
-      key: manifest.status === "completed" ? manifest.key : null,
-      size: manifest.sizes.stored,
-      createdAt: new Date(manifest.startedAt),
-      manifest,
-      ...(manifest.status === "completed" && !dump ? { problem: `dump ${manifest.key} is missing` } : {}),
-    };
+    const dumpExists = manifest.status === "completed" && (await repo.stat(manifest.key)) !== null;
+    return entryFromManifest(manifest, dumpExists);
   }
   const all = await listBackups(repo, prefix);
   const byId = all.find((e) => e.id === idOrTag);

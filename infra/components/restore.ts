@@ -1,7 +1,7 @@
 // Restores and pre-migration backups, started by people, never by a clock:
 // - `db-restore` and `db-backup-pre-migration`: suspended CronJobs used as Job templates. Values
 //   come from env vars expanded into args by Kubernetes (`$(BACKUP_ID)`), set per run with
-//   `kubectl set env` (see infra/README.md): no shell in the container.
+//   `kubectl set env` (see README.md, "Deployment with Pulumi"): no shell in the container.
 // - a one-off restore Job from stack config (`restore.backupId` + `restore.requestId`).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
