@@ -2,8 +2,7 @@
 // PRIVILEGES FOR ROLE), read from its SQL outside COPY data. A scratch server that lacks one gets
 // it as NOLOGIN before a verification restore, so Supabase's anon/authenticated grants restore there.
 import readline from "node:readline";
-import pg from "pg";
-import { nodePgUrl } from "./pg-url";
+import { connectPg } from "./pg-url";
 
 const PSEUDO_ROLES = new Set(["public", "current_user", "session_user", "current_role"]);
 
@@ -140,8 +139,7 @@ export async function rolesInDump(sql: NodeJS.ReadableStream): Promise<string[]>
 /** Creates (NOLOGIN) the roles the server lacks; returns the ones it created. */
 export async function ensureRoles(serverUrl: string, roles: string[]): Promise<string[]> {
   if (roles.length === 0) return [];
-  const client = new pg.Client({ connectionString: nodePgUrl(serverUrl), connectionTimeoutMillis: 15_000, application_name: "db-backup" });
-  await client.connect();
+  const client = await connectPg(serverUrl);
   try {
     const existing = new Set((await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", [roles])).rows.map((r) => r.rolname));
     const created: string[] = [];

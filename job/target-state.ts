@@ -7,7 +7,7 @@ import type { DumpContents } from "./dump-contents";
 import { quoteIdentifier, splitQualifiedName } from "./dump-contents";
 import { DbBackupError, oneLine } from "./errors";
 import type { BackupScope } from "./manifest";
-import { nodePgUrl } from "./pg-url";
+import { connectPg } from "./pg-url";
 
 /** What part of the target a dump replaces: whole schemas (a full or schema backup), single tables
  * (`--table`), or table contents (`--data-only`). */
@@ -48,11 +48,10 @@ export function restoreFootprint(contents: DumpContents, scope: BackupScope | nu
 }
 
 export async function inspectTarget(url: string, display: string, footprint: RestoreFootprint): Promise<TargetInspection> {
-  const client = new pg.Client({ connectionString: nodePgUrl(url), connectionTimeoutMillis: 15_000, application_name: "db-backup" });
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connectPg(url);
   } catch (error) {
-    await client.end().catch(() => undefined);
     throw new DbBackupError("failed", `cannot connect to the target database ${display}: ${oneLine(error)}`);
   }
   try {

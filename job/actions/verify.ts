@@ -17,7 +17,7 @@ import { formatDuration } from "../format";
 import { sameServer } from "../gate";
 import { timestampPart, validateBackupId } from "../ids";
 import { isFullBackup, serializeManifest, type BackupManifest, type Verification } from "../manifest";
-import { displayDatabase, nodePgUrl, pgConnection, withDatabase } from "../pg-url";
+import { connectPg, displayDatabase, pgConnection, withDatabase } from "../pg-url";
 import { safeQualifiedName } from "../restore";
 import { refreshRestorePoints, releaseProtection } from "../restore-points";
 import { ensureRoles, rolesInDump } from "../roles";
@@ -138,11 +138,10 @@ function refuseSourceServer(options: VerifyOptions, manifest: BackupManifest): v
 
 async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url: string) => Promise<T>): Promise<T> {
   const admin = async <R>(run: (client: pg.Client) => Promise<R>): Promise<R> => {
-    const client = new pg.Client({ connectionString: nodePgUrl(serverUrl), connectionTimeoutMillis: 15_000, application_name: "db-backup" });
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = await connectPg(serverUrl);
     } catch (error) {
-      await client.end().catch(() => undefined);
       throw failure(`cannot connect to the verification server ${serverOf(serverUrl)} (VERIFY_DB_URL): ${oneLine(error)}`);
     }
     try {
@@ -233,8 +232,7 @@ async function scanSql(sql: NodeJS.ReadableStream): Promise<{ roles: string[]; r
 }
 
 async function countTables(url: string, tables: string[]): Promise<Record<string, number>> {
-  const client = new pg.Client({ connectionString: nodePgUrl(url), connectionTimeoutMillis: 15_000, application_name: "db-backup" });
-  await client.connect();
+  const client = await connectPg(url);
   try {
     const counts: Record<string, number> = {};
     for (const table of tables) {

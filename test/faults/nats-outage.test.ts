@@ -3,6 +3,7 @@
 // JetStream, and publishing an event again with the same message id is not a second event.
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { promises as fs } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_SUBJECT_WILDCARD } from "../../job/catalog";
@@ -19,6 +20,7 @@ const source = uniqueName("dbb_fault_nats");
 const STREAM = "DBB_FAULT_EVENTS";
 let nats: NatsServer;
 let env: Record<string, string>;
+let backupDir: string;
 const running: RunningCli[] = [];
 
 async function streamMessages(url: string): Promise<{ seq: number; subject: string; msgId: string | undefined; data: Record<string, unknown> }[]> {
@@ -45,13 +47,15 @@ beforeAll(async () => {
   const nc = await connect({ servers: nats.url });
   await (await jetstreamManager(nc)).streams.add({ name: STREAM, subjects: [EVENT_SUBJECT_WILDCARD], duplicate_window: 120_000_000_000 });
   await nc.drain();
-  env = baseEnv({ SUPABASE_DB_URL: dbUrl(source), BACKUP_DIR: await tempDir("dbb-fault-nats-"), NATS_URL: nats.url });
+  backupDir = await tempDir("dbb-fault-nats-");
+  env = baseEnv({ SUPABASE_DB_URL: dbUrl(source), BACKUP_DIR: backupDir, NATS_URL: nats.url });
 });
 
 afterAll(async () => {
   for (const r of running) killTree(r.pid);
-  await nats?.kill();
+  await nats?.dispose();
   await dropDatabase(source);
+  if (backupDir) await fs.rm(backupDir, { recursive: true, force: true });
 });
 
 describe("NATS", () => {

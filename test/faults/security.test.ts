@@ -86,7 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeSubscriber?.();
-  await nats?.kill();
+  await nats?.dispose();
   own?.stop();
   await removeBucket(bucket);
 });
@@ -253,6 +253,7 @@ describe("TLS", () => {
     } finally {
       await proxy.close();
       await fs.rm(dir, { recursive: true, force: true });
+      await fs.rm(other.dir, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { EXPIRY_TAG, retentionRules } from "../../job/catalog";
-import { ENV } from "../../job/config";
+import { ENV, retentionFromEnv } from "../../job/config";
 import { lifecycleRules } from "../../infra/lifecycle";
 import { jobPolicy, operatorPolicy } from "../../infra/policies";
 import { MASK, MOCK_IMAGE_DIGEST, PROJECT, type ProgramRun } from "../../infra/testing/capture";
@@ -170,8 +170,18 @@ describe("Kubernetes objects", () => {
       [ENV.prefix]: "supabase",
       [ENV.schemas]: "pmoves_core,archon",
       [ENV.natsUrl]: "nats://nats.nats.svc.cluster.local:4222",
+      // prod lengthens pre_migration and monthly (Pulumi.prod.yaml); the job reads it back below
+      [ENV.retentionDays]: "daily=7,manual=30,pre_migration=180,monthly=400",
     });
     expect(object(dev, "ConfigMap", "db-backup-settings").inputs.data[ENV.environment]).toBe("dev");
+    // What the job shows as expiry is what the bucket's lifecycle rules enforce.
+    for (const run of [dev, prod]) {
+      const data = object(run, "ConfigMap", "db-backup-settings").inputs.data as Record<string, string>;
+      const rules = ofType(run, "minio:index/ilmPolicy:IlmPolicy")[0]!.inputs.rules as { filter: string; expiration?: string }[];
+      for (const [type, days] of Object.entries(retentionFromEnv(data))) {
+        expect(rules.some((r) => r.filter.includes(`/${type}/`) && r.expiration === `${days}d`), type).toBe(true);
+      }
+    }
   });
 
   it("Secret holds URLs and the job's key as Pulumi secrets; nothing secret appears anywhere else", () => {

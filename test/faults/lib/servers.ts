@@ -49,9 +49,11 @@ export interface NatsServer {
   process: ChildProcess;
   kill(): Promise<void>;
   restart(): Promise<NatsServer>;
+  /** Kills it and removes its store (when this helper made it). */
+  dispose(): Promise<void>;
 }
 
-export async function startNats(options: { port?: number; dir?: string; token?: string } = {}): Promise<NatsServer> {
+export async function startNats(options: { port?: number; dir?: string; token?: string } = {}, ownsDir = options.dir === undefined): Promise<NatsServer> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? (await tempDir("dbb-nats-"));
   const args = ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir];
@@ -74,7 +76,11 @@ export async function startNats(options: { port?: number; dir?: string; token?: 
       signal(child.pid!, "SIGKILL");
       await gone;
     },
-    restart: () => startNats({ ...options, port, dir }),
+    restart: () => startNats({ ...options, port, dir }, ownsDir),
+    async dispose() {
+      await server.kill();
+      if (ownsDir) await fs.rm(dir, { recursive: true, force: true });
+    },
   };
   return server;
 }
@@ -147,6 +153,15 @@ const PG_BIN = "/usr/lib/postgresql/15/bin";
  * required of every role but postgres. */
 export async function startOwnPostgres(superPassword: string): Promise<OwnPostgres> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "dbb-pg-"));
+  try {
+    return await initOwnPostgres(dir, superPassword);
+  } catch (error) {
+    execFileSync("rm", ["-rf", dir]);
+    throw error;
+  }
+}
+
+async function initOwnPostgres(dir: string, superPassword: string): Promise<OwnPostgres> {
   const certs = makeCerts(dir);
   const port = await freePort();
   const data = path.join(dir, "data");
