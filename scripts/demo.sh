@@ -33,7 +33,9 @@ run list
 run status || true
 ID=$(node dist/db-backup.cjs list --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8"))[0].id)')
 echo "== restoring $ID into $TARGET"
-run restore "$ID" --target "$PGURL/$TARGET"
+# `--target local` reads LOCAL_DB_URL; local, dev and staging targets need no approval.
+export LOCAL_DB_URL="$PGURL/$TARGET"
+run restore "$ID" --target local
 
 echo "== comparing rows of every restored table with the source"
 # One line per table: its name and the md5 of its rows in a fixed order.
