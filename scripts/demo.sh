@@ -12,7 +12,8 @@ fi
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   bash scripts/services.sh postgres
 fi
-npm run --silent build
+# The test suite has built the bundle already and runs it concurrently: it must not be rewritten.
+[ "${DEMO_SKIP_BUILD:-}" = 1 ] || npm run --silent build
 
 PGURL=${DEMO_PG_URL:-postgres://postgres@127.0.0.1:5432}
 SOURCE=dbbackup_demo

@@ -9,7 +9,11 @@ import { requireServices } from "../helpers/services";
 describe("npm run demo", () => {
   it("backs up, lists and restores the demo database identically", async () => {
     await requireServices("postgres");
-    const { stdout } = await promisify(execFile)("bash", ["scripts/demo.sh"], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await promisify(execFile)("bash", ["scripts/demo.sh"], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, DEMO_SKIP_BUILD: "1" }, // globalSetup built it; other tests are running it
+    });
     expect(stdout).toMatch(/Backup completed: .*\.demo\/backups\/supabase\/manual\/backup_\d{8}_\d{6}(_\d+)?\.sql\.gz/);
     expect(stdout).toMatch(/row counts of 8 tables match the manifest/);
     expect(stdout).toMatch(/pmoves_core\.content_items identical/);
