@@ -190,7 +190,7 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
     .option("--json", "print JSON", false)
     .addHelpText(
       "after",
-      `\nA production target (named prod/production, ${ENV.productionDbUrl}'s database, or unknown) needs --approved-by, --confirm <backup_id>, a verified backup, and gets a safety backup first.\nEmpty values (--approved-by "") count as not given.\n\nExamples:\n  db-backup restore backup_20250607_120000 --target staging\n  db-backup restore latest_id --target postgresql://postgres:postgres@localhost:54322/postgres --target-env local\n  db-backup restore backup_20250607_120000 --target production --approved-by alice --confirm backup_20250607_120000 --clean --dry-run`,
+      `\nA production target (named prod/production, ${ENV.productionDbUrl}'s database, or unknown) needs --approved-by, --confirm <backup_id>, a verified backup, and gets a safety backup first.\nEmpty values (--approved-by "") count as not given.\n\nExamples:\n  db-backup restore backup_20250607_120000 --target staging\n  db-backup restore backup_20250607_120000 --target postgresql://postgres:postgres@localhost:54322/postgres --target-env local\n  db-backup restore backup_20250607_120000 --target production --approved-by alice --confirm backup_20250607_120000 --clean --dry-run`,
     )
     .action(async (id: string, opts, command: Command) => {
       validateBackupId(id);

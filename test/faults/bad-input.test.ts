@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/manifest";
-import { baseEnv, runCli } from "../helpers/cli";
+import { jobEnv, runCli } from "../helpers/cli";
 import { createDatabase, dataFingerprint, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
@@ -33,7 +33,7 @@ beforeAll(async () => {
     CREATE SCHEMA ${q(SHELLY)}; CREATE TABLE ${q(SHELLY)}.${q("x; DROP TABLE y")} (id int); INSERT INTO ${q(SHELLY)}.${q("x; DROP TABLE y")} VALUES (1), (2);
     CREATE SCHEMA plain; CREATE TABLE plain.t (id int); INSERT INTO plain.t VALUES (1);`);
   await makeBucket(bucket);
-  env = baseEnv({ SUPABASE_DB_URL: dbUrl(source), MINIO_ENDPOINT: services.s3Endpoint, MINIO_ACCESS_KEY: services.s3AccessKey, MINIO_SECRET_KEY: services.s3SecretKey, MINIO_BUCKET: bucket });
+  env = jobEnv(dbUrl(source), bucket, { NATS_URL: undefined });
   const made = await runCli(["create", "--schema", "plain", "--json"], env);
   expect(made.code, made.stderr).toBe(0);
   goodId = BackupManifestSchema.parse(JSON.parse(made.stdout)).id;

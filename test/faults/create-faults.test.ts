@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/manifest";
-import { baseEnv, runCli } from "../helpers/cli";
+import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { getObject, incompleteUploads, makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
@@ -38,15 +38,7 @@ beforeAll(async () => {
   rgwPort = await freePort();
   rgwPid = startRgwExtra(rgwPort);
   events = await subscribeEvents();
-  env = baseEnv({
-    SUPABASE_DB_URL: dbUrl(source),
-    MINIO_ENDPOINT: `http://127.0.0.1:${rgwPort}`,
-    MINIO_ACCESS_KEY: services.s3AccessKey,
-    MINIO_SECRET_KEY: services.s3SecretKey,
-    MINIO_BUCKET: bucket,
-    NATS_URL: services.natsUrl,
-    BACKUP_PART_SIZE_MB: "5",
-  });
+  env = jobEnv(dbUrl(source), bucket, { MINIO_ENDPOINT: `http://127.0.0.1:${rgwPort}`, BACKUP_PART_SIZE_MB: "5" });
   mainEnv = { ...env, MINIO_ENDPOINT: services.s3Endpoint };
   // The backups that every failure below must leave alone (latest among them).
   const first = await runCli(["create", "--json"], env);

@@ -7,11 +7,11 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema, type BackupManifest } from "../../job/manifest";
-import { baseEnv, runCli } from "../helpers/cli";
+import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";
 import { getObject, makeBucket, putObject, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
-import { requireServices, services } from "../helpers/services";
+import { requireServices } from "../helpers/services";
 import { dbSnapshot, expectOneLineError } from "./lib/checks";
 import { tempDir } from "./lib/servers";
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
     COMMENT ON SCHEMA public IS 'commented by the source'; GRANT SELECT ON pmoves_core.content_items TO ${doomed}`);
   await makeBucket(bucket);
   events = await subscribeEvents();
-  env = baseEnv({ SUPABASE_DB_URL: url, MINIO_ENDPOINT: services.s3Endpoint, MINIO_ACCESS_KEY: services.s3AccessKey, MINIO_SECRET_KEY: services.s3SecretKey, MINIO_BUCKET: bucket, NATS_URL: services.natsUrl });
+  env = jobEnv(url, bucket);
   const a = await runCli(["create", "--json"], env);
   expect(a.code, a.stderr).toBe(0);
   plain = BackupManifestSchema.parse(JSON.parse(a.stdout));

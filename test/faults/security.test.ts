@@ -15,7 +15,7 @@ import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_SUBJECT_WILDCARD } from "../../job/catalog";
 import { BackupManifestSchema } from "../../job/manifest";
-import { baseEnv, runCli, type CliResult } from "../helpers/cli";
+import { jobEnv, runCli, type CliResult } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { getObject, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
@@ -73,15 +73,7 @@ beforeAll(async () => {
   await nc.flush();
   closeSubscriber = () => nc.drain();
   await makeBucket(bucket);
-  env = baseEnv({
-    SUPABASE_DB_URL: own.url("app", DB_PASSWORD, "appdb", "sslmode=require"),
-    MINIO_ENDPOINT: services.s3Endpoint,
-    MINIO_ACCESS_KEY: services.s3AccessKey,
-    MINIO_SECRET_KEY: services.s3SecretKey,
-    MINIO_BUCKET: bucket,
-    NATS_URL: nats.url,
-    NATS_TOKEN,
-  });
+  env = jobEnv(own.url("app", DB_PASSWORD, "appdb", "sslmode=require"), bucket, { NATS_URL: nats.url, NATS_TOKEN });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 // Runs the job exactly as its container does: `node dist/db-backup.cjs …` with an environment.
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { services } from "./services";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const BUNDLE = path.join(ROOT, "dist/db-backup.cjs");
@@ -32,5 +33,18 @@ export function runCli(args: string[], env: Record<string, string>, options: { s
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
     });
     child.stdin.end(options.stdin ?? "");
+  });
+}
+
+/** The job's environment against the real test services: source, S3 bucket and NATS. */
+export function jobEnv(sourceUrl: string, bucket: string, extra: Record<string, string | undefined> = {}): Record<string, string> {
+  return baseEnv({
+    SUPABASE_DB_URL: sourceUrl,
+    MINIO_ENDPOINT: services.s3Endpoint,
+    MINIO_ACCESS_KEY: services.s3AccessKey,
+    MINIO_SECRET_KEY: services.s3SecretKey,
+    MINIO_BUCKET: bucket,
+    NATS_URL: services.natsUrl,
+    ...extra,
   });
 }

@@ -8,11 +8,11 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/manifest";
-import { baseEnv, runCli } from "../helpers/cli";
+import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dataFingerprint, dropDatabase, loadFixture, schemaDump, sequenceState, sql, uniqueName } from "../helpers/pg";
 import { getObject, listKeys, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
-import { requireServices, services } from "../helpers/services";
+import { requireServices } from "../helpers/services";
 
 const APP_SCHEMAS = ["pmoves_core", "archon"];
 const source = uniqueName("dbb_src");
@@ -39,15 +39,7 @@ beforeAll(async () => {
   loadFixture(source);
   await makeBucket(bucket);
   events = await subscribeEvents();
-  env = baseEnv({
-    SUPABASE_DB_URL: url,
-    MINIO_ENDPOINT: services.s3Endpoint,
-    MINIO_ACCESS_KEY: services.s3AccessKey,
-    MINIO_SECRET_KEY: services.s3SecretKey,
-    MINIO_BUCKET: bucket,
-    NATS_URL: services.natsUrl,
-    BACKUP_ENV: "test",
-  });
+  env = jobEnv(url, bucket, { BACKUP_ENV: "test" });
 });
 
 afterAll(async () => {

@@ -3,11 +3,11 @@
 // become `latest`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/manifest";
-import { baseEnv, runCli } from "../helpers/cli";
+import { baseEnv, jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dataFingerprint, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";
 import { getObject, incompleteUploads, listKeys, makeBucket, putObject, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
-import { requireServices, services } from "../helpers/services";
+import { requireServices } from "../helpers/services";
 
 const source = uniqueName("dbb_fsrc");
 const bucket = uniqueBucket("dbb-fail");
@@ -43,14 +43,7 @@ beforeAll(async () => {
   loadFixture(source);
   await makeBucket(bucket);
   events = await subscribeEvents();
-  env = baseEnv({
-    SUPABASE_DB_URL: url,
-    MINIO_ENDPOINT: services.s3Endpoint,
-    MINIO_ACCESS_KEY: services.s3AccessKey,
-    MINIO_SECRET_KEY: services.s3SecretKey,
-    MINIO_BUCKET: bucket,
-    NATS_URL: services.natsUrl,
-  });
+  env = jobEnv(url, bucket);
   const made = await runCli(["create", "--json"], env);
   expect(made.code).toBe(0);
   good = BackupManifestSchema.parse(JSON.parse(made.stdout));

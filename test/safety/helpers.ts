@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import * as Minio from "minio";
 import { BackupManifestSchema, type BackupManifest } from "../../job/manifest";
-import { baseEnv, runCli, type CliResult } from "../helpers/cli";
+import { jobEnv as servicesEnv, runCli, type CliResult } from "../helpers/cli";
 import { createDatabase, dataFingerprint, dbUrl, loadFixture, sql, uniqueName } from "../helpers/pg";
 import { getObject, putObject, s3Client } from "../helpers/s3";
 import { services } from "../helpers/services";
@@ -11,16 +11,7 @@ import { services } from "../helpers/services";
 export const APP_SCHEMAS = ["pmoves_core", "archon"];
 
 export function jobEnv(bucket: string, sourceUrl: string, extra: Record<string, string | undefined> = {}): Record<string, string> {
-  return baseEnv({
-    SUPABASE_DB_URL: sourceUrl,
-    MINIO_ENDPOINT: services.s3Endpoint,
-    MINIO_ACCESS_KEY: services.s3AccessKey,
-    MINIO_SECRET_KEY: services.s3SecretKey,
-    MINIO_BUCKET: bucket,
-    NATS_URL: services.natsUrl,
-    VERIFY_DB_URL: services.pgUrl,
-    ...extra,
-  });
+  return servicesEnv(sourceUrl, bucket, { VERIFY_DB_URL: services.pgUrl, ...extra });
 }
 
 /** A database loaded with the fixture (or empty), remembered for cleanup. */
