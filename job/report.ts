@@ -1,5 +1,5 @@
 // The seed's "Backup Status" output: a model built once from the backups, rendered as markdown or
-// JSON (and HTML by report-html.ts). Retention dates come from the shared table.
+// JSON (and HTML by report-html/). Retention dates come from the shared table.
 import { MIN_VERIFIED_RESTORE_POINTS, backupTypes, retentionRules, type BackupType } from "./catalog";
 import type { BackupEntry } from "./backups";
 import { formatBytes, formatDay, formatMinute, formatSecond } from "./format";

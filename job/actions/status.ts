@@ -13,7 +13,7 @@ export interface StatusOptions {
   json?: boolean;
   /** `daily=26h,monthly=32d`: exit unhealthy when the newest successful backup of a type is older. */
   maxAge?: string;
-  /** Also write the status page (report-html.ts) to this file. */
+  /** Also write the status page (report-html/) to this file. */
   html?: string;
   /** Retention per type (the table, as the environment lengthened it). */
   retention?: Record<BackupType, number>;
