@@ -4,6 +4,8 @@
 // block only after that header, so the same text inside a function body or a string literal is
 // not mistaken for data. Counting the dump itself, not the database, proves what the backup holds.
 
+import { readQuoted } from "./quoted";
+
 const NEWLINE = 0x0a;
 const BACKSLASH = 0x5c;
 const DOT = 0x2e;
@@ -94,19 +96,10 @@ export function parseQualifiedName(text: string, start: number): string | null {
   const parts: string[] = [];
   for (;;) {
     if (text[i] === '"') {
-      let j = i + 1;
-      for (;;) {
-        const q = text.indexOf('"', j);
-        if (q === -1) return null;
-        if (text[q + 1] === '"') {
-          j = q + 2;
-          continue;
-        }
-        if (q === i + 1) return null; // "" is not an identifier
-        parts.push(text.slice(i, q + 1));
-        i = q + 1;
-        break;
-      }
+      const quoted = readQuoted(text, i, '"');
+      if (!quoted || quoted.value === "") return null; // "" is not an identifier
+      parts.push(text.slice(i, quoted.end));
+      i = quoted.end;
     } else {
       const m = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(text.slice(i));
       if (!m) return null;

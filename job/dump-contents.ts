@@ -8,6 +8,7 @@ import type { BackupEntry } from "./backups";
 import type { JobContext } from "./context";
 import type { PgConnection } from "./pg-url";
 import { startProcess } from "./process";
+import { readQuoted } from "./quoted";
 import type { Redactor } from "./redact";
 import { downloadVerified, restoreCustom, restorePlain, type RestoreOutcome } from "./restore";
 
@@ -127,21 +128,10 @@ export function splitQualifiedName(name: string): [string, string] | null {
   let i = 0;
   while (i < name.length) {
     if (name[i] === '"') {
-      let j = i + 1;
-      let part = "";
-      for (;;) {
-        const q = name.indexOf('"', j);
-        if (q === -1) return null;
-        part += name.slice(j, q);
-        if (name[q + 1] === '"') {
-          part += '"';
-          j = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      parts.push(part);
+      const quoted = readQuoted(name, i, '"');
+      if (!quoted) return null;
+      parts.push(quoted.value);
+      i = quoted.end;
     } else {
       const dot = name.indexOf(".", i);
       const end = dot === -1 ? name.length : dot;

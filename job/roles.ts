@@ -3,6 +3,7 @@
 // it as NOLOGIN before a verification restore, so Supabase's anon/authenticated grants restore there.
 import readline from "node:readline";
 import { connectPg } from "./pg-url";
+import { readQuoted } from "./quoted";
 
 const PSEUDO_ROLES = new Set(["public", "current_user", "session_user", "current_role"]);
 
@@ -14,35 +15,12 @@ function tokenize(line: string): Token[] {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      let text = "";
-      for (;;) {
-        const q = line.indexOf('"', j);
-        if (q === -1) return tokens;
-        text += line.slice(j, q);
-        if (line[q + 1] === '"') {
-          text += '"';
-          j = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      tokens.push({ text, quoted: true });
-    } else if (c === "'") {
-      let j = i + 1;
-      for (;;) {
-        const q = line.indexOf("'", j);
-        if (q === -1) return tokens;
-        if (line[q + 1] === "'") {
-          j = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      tokens.push({ text: "'", quoted: false });
+    if (c === '"' || c === "'") {
+      const quoted = readQuoted(line, i, c);
+      if (!quoted) return tokens;
+      // An identifier keeps its text; a string literal only marks its place.
+      tokens.push(c === '"' ? { text: quoted.value, quoted: true } : { text: "'", quoted: false });
+      i = quoted.end;
     } else if (/[A-Za-z_]/.test(c)) {
       const m = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(line.slice(i))!;
       tokens.push({ text: m[0], quoted: false });
