@@ -109,6 +109,14 @@ export async function findBackup(repo: BackupRepository, prefix: string, idOrTag
   throw usageError(`no backup with id or tag "${idOrTag}" in ${prefix}/: run \`db-backup list\` to see the ids`);
 }
 
+/** `base`, or `base_2`, `base_3`… when a completed backup already carries it. */
+export async function unusedTag(repo: BackupRepository, prefix: string, base: string): Promise<string> {
+  const used = new Set((await listBackups(repo, prefix)).filter((e) => e.status === "completed").map((e) => e.manifest?.tag));
+  let tag = base;
+  for (let n = 2; used.has(tag); n++) tag = `${base}_${n}`;
+  return tag;
+}
+
 /** A backup that may be restored: completed with a manifest, or legacy with explicit consent. */
 export function requireRestorable(entry: BackupEntry, allowUnverified: boolean): void {
   if (entry.status === "running") throw new DbBackupError("usage", `backup ${entry.id} has not finished (or its run died): choose a completed one from \`db-backup list\``);

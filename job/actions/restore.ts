@@ -3,7 +3,7 @@
 // refused restore changes neither the target nor the bucket. A production target (named so, or
 // PRODUCTION_DB_URL, or unknown) also needs an approver, the backup id repeated with --confirm, a
 // verified backup, and a safety backup of the target taken just before.
-import { findBackup, requireRestorable } from "../backups";
+import { findBackup, requireRestorable, unusedTag } from "../backups";
 import type { Env } from "../config";
 import { ENV, nonEmpty } from "../config";
 import type { JobContext } from "../context";
@@ -94,7 +94,9 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
 
   // Checks that need neither the target nor the dump come first: a refused production restore
   // does not even connect to the target.
-  const safetyTag = `pre_restore_${timestampPart(ctx.clock())}`;
+  // Two production restores of one store in the same second must not share a safety tag.
+  const safetyBase = `pre_restore_${timestampPart(ctx.clock())}`;
+  const safetyTag = environment.production && !options.skipSafetyBackup ? await unusedTag(ctx.repo, ctx.prefix, safetyBase) : safetyBase;
   const gate = await gateChecks(ctx, { entry, options, decision, environment, safetyTag });
   if (!options.dryRun && firstFailure(gate)) throw refusal(firstFailure(gate)!.detail);
 
