@@ -178,9 +178,9 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
   await writeManifest(ctx, manifestKey, manifest);
 
   // Storage enforces "no delete younger than 7 days" too, where the bucket has Object Lock.
-  const lockUntil = new Date(ctx.clock().getTime() + (options.lockSeconds ?? MIN_RETENTION_DAYS * 86400) * 1000);
-  await repo.lockUntil(key, lockUntil);
-  await repo.lockUntil(manifestKey, lockUntil);
+  // Each date is taken just before its call, so a lock of a few seconds (tests) is never already past.
+  const lockSeconds = options.lockSeconds ?? MIN_RETENTION_DAYS * 86400;
+  for (const locked of [key, manifestKey]) await repo.lockUntil(locked, new Date(ctx.clock().getTime() + lockSeconds * 1000));
 
   if (options.json) log.out(JSON.stringify(manifest, null, 2));
   else {
