@@ -51,13 +51,19 @@ export async function putObject(bucket: string, key: string, body: Buffer | stri
   await s3Client().putObject(bucket, key, buffer, buffer.length);
 }
 
-/** Removes every object version (and the bucket); tolerant of locks in tests that use them. */
+/** Removes every object version (and the bucket); tolerant of locks in tests that use them:
+ * legal holds (which outlive a governance bypass) are released first. */
 export async function removeBucket(name: string): Promise<void> {
   const client = s3Client();
   try {
-    const versions: { name: string; versionId?: string | null }[] = [];
-    for await (const item of client.listObjects(name, "", true, { IncludeVersion: true }) as AsyncIterable<{ name: string; versionId?: string | null }>) {
+    const versions: { name: string; versionId?: string | null; isDeleteMarker?: boolean }[] = [];
+    for await (const item of client.listObjects(name, "", true, { IncludeVersion: true }) as AsyncIterable<{ name: string; versionId?: string | null; isDeleteMarker?: boolean }>) {
       versions.push(item);
+    }
+    for (const v of versions.filter((v) => !v.isDeleteMarker)) {
+      await Promise.resolve(
+        client.setObjectLegalHold(name, v.name, { status: Minio.LEGAL_HOLD_STATUS.DISABLED, versionId: v.versionId ?? "" }),
+      ).catch(() => undefined);
     }
     for (const v of versions) {
       await client.removeObject(name, v.name, { versionId: v.versionId ?? undefined, governanceBypass: true } as never).catch(() => undefined);

@@ -57,10 +57,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of created) await dropDatabase(name);
-  const client = s3Client();
-  for await (const v of client.listObjects(bucket, "", true, { IncludeVersion: true }) as AsyncIterable<{ name: string; versionId?: string; isDeleteMarker?: boolean }>) {
-    if (!v.isDeleteMarker) await Promise.resolve(client.setObjectLegalHold(bucket, v.name, { status: Minio.LEGAL_HOLD_STATUS.DISABLED, versionId: v.versionId ?? "" })).catch(() => undefined);
-  }
   await removeBucket(bucket);
 });
 
