@@ -228,7 +228,15 @@ async function main(): Promise<void> {
     await sql("postgres", `CREATE DATABASE ${name}`);
     return name;
   };
-  const dropTarget = async (name: string) => sql("postgres", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  /** Runs one restore into a fresh database, dropped afterwards. */
+  const restoreInto = async <T>(restore: (database: string) => Promise<T>): Promise<T> => {
+    const target = await freshTarget();
+    try {
+      return await restore(target);
+    } finally {
+      await sql("postgres", `DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
+    }
+  };
   const jobEnv = (database: string): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -285,44 +293,30 @@ async function main(): Promise<void> {
     await s3.fGetObject(bucket, custom.key, archive);
     const rounds = { seed: [] as number[], floor: [] as number[], job: [] as Measured[] };
     for (let round = 1; round <= RESTORE_RUNS; round++) {
-      let t = await freshTarget();
-      rounds.seed.push((await sh(`gunzip -c ${q(seedFile)} | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(t))} > /dev/null`)).seconds);
-      await dropTarget(t);
-      t = await freshTarget();
-      rounds.floor.push((await sh(`pg_restore --exit-on-error --no-owner --jobs=${JOBS} --dbname=${q(dbUrl(t))} ${q(archive)}`)).seconds);
-      await dropTarget(t);
-      t = await freshTarget();
-      rounds.job.push(await job(["restore", custom.id, "--target", dbUrl(t), "--target-env", "bench", "--jobs", String(JOBS)], big));
-      await dropTarget(t);
+      rounds.seed.push((await restoreInto((t) => sh(`gunzip -c ${q(seedFile)} | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(t))} > /dev/null`))).seconds);
+      rounds.floor.push((await restoreInto((t) => sh(`pg_restore --exit-on-error --no-owner --jobs=${JOBS} --dbname=${q(dbUrl(t))} ${q(archive)}`))).seconds);
+      rounds.job.push(await restoreInto((t) => job(["restore", custom.id, "--target", dbUrl(t), "--target-env", "bench", "--jobs", String(JOBS)], big)));
     }
-    const jobN = median(rounds.job.map((m) => m.seconds));
     restoreRows.push({ what: `gunzip | psql (seed) · median of ${RESTORE_RUNS}`, seconds: median(rounds.seed), runs: rounds.seed });
     restoreRows.push({ what: `pg_restore --jobs ${JOBS}, local file (floor) · median`, seconds: median(rounds.floor), runs: rounds.floor });
     restoreRows.push({
       what: `db-backup restore (custom, --jobs ${JOBS}) · median`,
-      seconds: jobN,
+      seconds: median(rounds.job.map((m) => m.seconds)),
       runs: rounds.job.map((m) => m.seconds),
       peakRssMb: Math.max(...rounds.job.map((m) => m.peakRssMb!)),
       peakTreeMb: Math.max(...rounds.job.map((m) => m.peakTreeMb!)),
     });
-    let t = await freshTarget();
-    restoreRows.push({ what: "s3cmd get | gunzip | psql (seed, from S3)", seconds: (await sh(`${s3cmd} get s3://${bucket}/seed/run1.sql.gz - | gunzip | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(t))} > /dev/null`)).seconds });
-    await dropTarget(t);
-    t = await freshTarget();
-    const rPlain = await job(["restore", jobPlain!.id, "--target", dbUrl(t), "--target-env", "bench"], big);
+    const fromS3 = await restoreInto((t) => sh(`${s3cmd} get s3://${bucket}/seed/run1.sql.gz - | gunzip | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(t))} > /dev/null`));
+    restoreRows.push({ what: "s3cmd get | gunzip | psql (seed, from S3)", seconds: fromS3.seconds });
+    const rPlain = await restoreInto((t) => job(["restore", jobPlain!.id, "--target", dbUrl(t), "--target-env", "bench"], big));
     restoreRows.push({ what: "db-backup restore (plain, 1 transaction, checked)", seconds: rPlain.seconds, peakRssMb: rPlain.peakRssMb, peakTreeMb: rPlain.peakTreeMb });
-    await dropTarget(t);
-    t = await freshTarget();
-    const rCustom1 = await job(["restore", custom.id, "--target", dbUrl(t), "--target-env", "bench", "--jobs", "1"], big);
+    const rCustom1 = await restoreInto((t) => job(["restore", custom.id, "--target", dbUrl(t), "--target-env", "bench", "--jobs", "1"], big));
     restoreRows.push({ what: "db-backup restore (custom, --jobs 1)", seconds: rCustom1.seconds, peakRssMb: rCustom1.peakRssMb, peakTreeMb: rCustom1.peakTreeMb });
-    await dropTarget(t);
 
     // Memory at the second size.
     const smallMade = await job(["create", "--json"], small);
     const smallId = (JSON.parse(smallMade.stdout) as { id: string }).id;
-    t = await freshTarget();
-    const smallRestore = await job(["restore", smallId, "--target", dbUrl(t), "--target-env", "bench"], small);
-    await dropTarget(t);
+    const smallRestore = await restoreInto((t) => job(["restore", smallId, "--target", dbUrl(t), "--target-env", "bench"], small));
 
     // ---- report
     const rows = [...best.values()];
