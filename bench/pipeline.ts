@@ -221,22 +221,20 @@ async function main(): Promise<void> {
   const s3 = new Minio.Client({ endPoint: S3.hostname, port: Number(S3.port || 80), useSSL: false, accessKey: S3_ACCESS, secretKey: S3_SECRET, region: "us-east-1", pathStyle: true });
   await s3.makeBucket(bucket, "us-east-1");
   const targets: string[] = [];
-  const freshTarget = async () => {
-    const name = `dbb_bench_t${targets.length + 1}`;
-    targets.push(name);
-    await sql("postgres", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await sql("postgres", `CREATE DATABASE ${name}`);
-    return name;
-  };
   /** Runs one restore into a fresh database, dropped afterwards. */
   const restoreInto = async <T>(restore: (database: string) => Promise<T>): Promise<T> => {
-    const target = await freshTarget();
+    const target = `dbb_bench_t${targets.length + 1}`;
+    targets.push(target);
+    await sql("postgres", `DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
+    await sql("postgres", `CREATE DATABASE ${target}`);
     try {
       return await restore(target);
     } finally {
       await sql("postgres", `DROP DATABASE IF EXISTS ${target} WITH (FORCE)`);
     }
   };
+  /** The seed's restore: the SQL that `sqlSource` (a shell command) prints, into psql. */
+  const intoPsql = (sqlSource: string) => (database: string) => sh(`${sqlSource} | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(database))} > /dev/null`);
   const jobEnv = (database: string): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -293,20 +291,21 @@ async function main(): Promise<void> {
     await s3.fGetObject(bucket, custom.key, archive);
     const rounds = { seed: [] as number[], floor: [] as number[], job: [] as Measured[] };
     for (let round = 1; round <= RESTORE_RUNS; round++) {
-      rounds.seed.push((await restoreInto((t) => sh(`gunzip -c ${q(seedFile)} | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(t))} > /dev/null`))).seconds);
+      rounds.seed.push((await restoreInto(intoPsql(`gunzip -c ${q(seedFile)}`))).seconds);
       rounds.floor.push((await restoreInto((t) => sh(`pg_restore --exit-on-error --no-owner --jobs=${JOBS} --dbname=${q(dbUrl(t))} ${q(archive)}`))).seconds);
       rounds.job.push(await restoreInto((t) => job(["restore", custom.id, "--target", dbUrl(t), "--target-env", "bench", "--jobs", String(JOBS)], big)));
     }
     restoreRows.push({ what: `gunzip | psql (seed) · median of ${RESTORE_RUNS}`, seconds: median(rounds.seed), runs: rounds.seed });
     restoreRows.push({ what: `pg_restore --jobs ${JOBS}, local file (floor) · median`, seconds: median(rounds.floor), runs: rounds.floor });
+    const jobRuns = rounds.job.map((m) => m.seconds);
     restoreRows.push({
       what: `db-backup restore (custom, --jobs ${JOBS}) · median`,
-      seconds: median(rounds.job.map((m) => m.seconds)),
-      runs: rounds.job.map((m) => m.seconds),
+      seconds: median(jobRuns),
+      runs: jobRuns,
       peakRssMb: Math.max(...rounds.job.map((m) => m.peakRssMb!)),
       peakTreeMb: Math.max(...rounds.job.map((m) => m.peakTreeMb!)),
     });
-    const fromS3 = await restoreInto((t) => sh(`${s3cmd} get s3://${bucket}/seed/run1.sql.gz - | gunzip | psql -X -q -v ON_ERROR_STOP=1 -d ${q(dbUrl(t))} > /dev/null`));
+    const fromS3 = await restoreInto(intoPsql(`${s3cmd} get s3://${bucket}/seed/run1.sql.gz - | gunzip`));
     restoreRows.push({ what: "s3cmd get | gunzip | psql (seed, from S3)", seconds: fromS3.seconds });
     const rPlain = await restoreInto((t) => job(["restore", jobPlain!.id, "--target", dbUrl(t), "--target-env", "bench"], big));
     restoreRows.push({ what: "db-backup restore (plain, 1 transaction, checked)", seconds: rPlain.seconds, peakRssMb: rPlain.peakRssMb, peakTreeMb: rPlain.peakTreeMb });
