@@ -3,9 +3,9 @@
 // runs after a warm-up. Prints one line per case and, with --json, a JSON document.
 //   npx tsx bench/render-status.ts [--runs N] [--json]
 import { performance } from "node:perf_hooks";
-import type { BackupEntry } from "../job/backups";
-import { buildStatusReport } from "../job/report";
-import { renderStatusHtml } from "../job/report-html";
+import type { BackupEntry } from "../job/inventory/backups";
+import { buildStatusReport } from "../job/report/model";
+import { renderStatusHtml } from "../job/report/html";
 import { entriesOf, syntheticManifests } from "../test/report/synthetic";
 
 export interface RenderBenchResult {

@@ -12,10 +12,10 @@ import {
   isProductionEnvName,
   retentionRules,
   type BackupType,
-} from "../job/catalog";
-import { ENV } from "../job/config";
-import { validateBackupId } from "../job/ids";
-import { envVarForTarget } from "../job/target";
+} from "../job/core/catalog";
+import { ENV } from "../job/core/settings";
+import { validateBackupId } from "../job/core/ids";
+import { envVarForTarget } from "../job/core/settings";
 import pkg from "../package.json";
 import { cronProblem, isTimeZone } from "./cron";
 

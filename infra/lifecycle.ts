@@ -1,7 +1,7 @@
 // Lifecycle (ILM) rules, generated from the catalog's retention table: retention is the bucket's
 // job, not a script's. Pure functions; the storage component deploys them with @pulumi/minio, and
 // the tests turn the very same rules into S3 lifecycle configuration for a real S3 server.
-import { BACKUP_TYPES, EXPIRY_TAG, objectLayout, type BackupType } from "../job/catalog";
+import { BACKUP_TYPES, EXPIRY_TAG, objectLayout, type BackupType } from "../job/core/catalog";
 
 /** Days a version stays after it became noncurrent (lifecycle put a delete marker over it, or a
  * newer latest.sql.gz replaced it): a day to notice and undo an expiry before it is final. */

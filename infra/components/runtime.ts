@@ -3,8 +3,8 @@
 // database URLs and keys reach a pod.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENV } from "../../job/config";
-import { envVarForTarget } from "../../job/target";
+import { ENV } from "../../job/core/settings";
+import { envVarForTarget } from "../../job/core/settings";
 import type { StackConfig, StackSecrets } from "../config";
 import type { Credentials } from "./storage";
 

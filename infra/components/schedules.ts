@@ -3,7 +3,7 @@
 // what cluster alerting sees when backups stop.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupType } from "../../job/catalog";
+import type { BackupType } from "../../job/core/catalog";
 import type { StackConfig } from "../config";
 import { longestGapHours } from "../cron";
 import { cronJobSpec, type PodRuntime, type Workload } from "../workload";

@@ -3,7 +3,7 @@
 // operators' MinIO users with least-privilege policies.
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupType } from "../../job/catalog";
+import type { BackupType } from "../../job/core/catalog";
 import type { StackConfig } from "../config";
 import { lifecycleRules } from "../lifecycle";
 import { jobPolicy, operatorPolicy, type PolicyDocument } from "../policies";

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupManifestSchema } from "../../job/manifest";
+import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { jobEnv, runCli } from "../helpers/cli";
 import { createDatabase, dataFingerprint, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";

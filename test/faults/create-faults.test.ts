@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupManifestSchema } from "../../job/manifest";
+import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";

@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupManifestSchema, type BackupManifest } from "../../job/manifest";
+import { BackupManifestSchema, type BackupManifest } from "../../job/inventory/manifest";
 import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";

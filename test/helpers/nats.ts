@@ -1,6 +1,6 @@
 // A real NATS subscriber that collects the job's events.
 import { connect } from "@nats-io/transport-node";
-import { EVENT_SUBJECT_WILDCARD } from "../../job/catalog";
+import { EVENT_SUBJECT_WILDCARD } from "../../job/core/catalog";
 import { services } from "./services";
 
 export interface ReceivedEvent {

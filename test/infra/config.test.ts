@@ -1,7 +1,7 @@
 // Config is validated at the edge: a wrong value fails the program with a message naming its key
 // (and saying how to fix it). Each case starts from the real Pulumi.<stack>.yaml.
 import { describe, expect, it } from "vitest";
-import { MIN_RETENTION_DAYS, backupTypes } from "../../job/catalog";
+import { MIN_RETENTION_DAYS, backupTypes } from "../../job/core/catalog";
 import { ConfigError } from "../../infra/config";
 import { cronProblem, longestGapHours } from "../../infra/cron";
 import { maxAgeArgument } from "../../infra/components/schedules";

@@ -4,7 +4,7 @@
 // records stay; noncurrent versions (expired backups, old latest.sql.gz) go after the grace day.
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BACKUP_TYPES, EXPIRY_TAG, RESTORE_POINT_TAG, SHA256_TAG, objectLayout, type BackupType } from "../../job/catalog";
+import { BACKUP_TYPES, EXPIRY_TAG, RESTORE_POINT_TAG, SHA256_TAG, objectLayout, type BackupType } from "../../job/core/catalog";
 import { lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
 import { removeBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";

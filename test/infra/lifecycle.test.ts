@@ -1,7 +1,7 @@
 // The lifecycle rules come from the catalog's retention table (no number typed twice), match the
 // expiry tag so protected restore points never expire, and translate to valid S3 lifecycle rules.
 import { describe, expect, it } from "vitest";
-import { BACKUP_TYPES, EXPIRY_TAG, backupTypes, objectLayout, retentionRules } from "../../job/catalog";
+import { BACKUP_TYPES, EXPIRY_TAG, backupTypes, objectLayout, retentionRules } from "../../job/core/catalog";
 import { NONCURRENT_GRACE_DAYS, lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
 
 const PREFIX = "supabase";

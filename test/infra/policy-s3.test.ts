@@ -10,7 +10,7 @@
 // rights are checked on objects the bucket owner wrote, which the policy principal does not own.
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXPIRY_TAG, objectLayout } from "../../job/catalog";
+import { EXPIRY_TAG, objectLayout } from "../../job/core/catalog";
 import { asBucketPolicy, jobPolicy, operatorPolicy } from "../../infra/policies";
 import { removeBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";

@@ -2,8 +2,8 @@
 // stack creates, and proof that the mocks (not echoed inputs) answered.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { EXPIRY_TAG, retentionRules } from "../../job/catalog";
-import { ENV, retentionFromEnv } from "../../job/config";
+import { EXPIRY_TAG, retentionRules } from "../../job/core/catalog";
+import { ENV, retentionFromEnv } from "../../job/core/settings";
 import { lifecycleRules } from "../../infra/lifecycle";
 import { jobPolicy, operatorPolicy } from "../../infra/policies";
 import { MASK, MOCK_IMAGE_DIGEST, PROJECT, type ProgramRun } from "../../infra/testing/capture";

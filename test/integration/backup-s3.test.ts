@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupManifestSchema } from "../../job/manifest";
+import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dataFingerprint, dropDatabase, loadFixture, schemaDump, sequenceState, sql, uniqueName } from "../helpers/pg";

@@ -2,7 +2,7 @@
 // naming what was wrong, leaves the target exactly as it was, and never lets a failed backup
 // become `latest`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupManifestSchema } from "../../job/manifest";
+import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { baseEnv, jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dataFingerprint, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";

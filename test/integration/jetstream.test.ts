@@ -3,8 +3,8 @@
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EVENT_SUBJECT_WILDCARD } from "../../job/catalog";
-import { BackupManifestSchema } from "../../job/manifest";
+import { EVENT_SUBJECT_WILDCARD } from "../../job/core/catalog";
+import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { baseEnv, runCli } from "../helpers/cli";
 import { createDatabase, dropDatabase, uniqueName, sql } from "../helpers/pg";
 import { requireServices, services } from "../helpers/services";

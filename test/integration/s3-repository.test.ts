@@ -3,8 +3,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MiB } from "../../job/repository/part-size";
-import { S3Repository } from "../../job/repository/s3";
+import { MiB } from "../../job/store/part-size";
+import { S3Repository } from "../../job/store/s3";
 import { incompleteUploads, listKeys, makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 

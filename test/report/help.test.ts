@@ -5,7 +5,7 @@ import { promises as fs, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXIT_CODES } from "../../job/catalog";
+import { EXIT_CODES } from "../../job/core/catalog";
 import { ROOT, baseEnv, runCli } from "../helpers/cli";
 import { createDatabase, dropDatabase, loadFixture, uniqueName } from "../helpers/pg";
 import { requireServices } from "../helpers/services";

@@ -2,10 +2,10 @@
 // sections, escaping of every user-controlled text, no external reference, and charts whose size is
 // bounded by time buckets, not by the number of backups.
 import { describe, expect, it } from "vitest";
-import type { BackupEntry } from "../../job/backups";
-import { MIN_VERIFIED_RESTORE_POINTS } from "../../job/catalog";
-import { buildStatusReport } from "../../job/report";
-import { aggregate, escapeHtml, renderStatusHtml, scheduleIntervalHours, timeBuckets } from "../../job/report-html";
+import type { BackupEntry } from "../../job/inventory/backups";
+import { MIN_VERIFIED_RESTORE_POINTS } from "../../job/core/catalog";
+import { buildStatusReport } from "../../job/report/model";
+import { aggregate, escapeHtml, renderStatusHtml, scheduleIntervalHours, timeBuckets } from "../../job/report/html";
 import { sampleManifest } from "../unit/helpers";
 import { entriesOf, syntheticManifests } from "./synthetic";
 

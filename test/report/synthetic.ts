@@ -3,10 +3,10 @@
 // for a seed. Used by the unit tests, the browser test (written into a BACKUP_DIR) and the bench.
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { BackupEntry } from "../../job/backups";
-import { DEFAULT_PREFIX, objectLayout, type BackupType } from "../../job/catalog";
-import { timestampPart } from "../../job/ids";
-import { serializeManifest, type BackupManifest } from "../../job/manifest";
+import type { BackupEntry } from "../../job/inventory/backups";
+import { DEFAULT_PREFIX, objectLayout, type BackupType } from "../../job/core/catalog";
+import { timestampPart } from "../../job/core/ids";
+import { serializeManifest, type BackupManifest } from "../../job/inventory/manifest";
 import { prng, sampleManifest } from "../unit/helpers";
 
 const DAY = 86_400_000;

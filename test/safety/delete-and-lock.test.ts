@@ -4,7 +4,7 @@
 // the bucket unchanged, and otherwise removes every version for good.
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BackupManifest } from "../../job/manifest";
+import type { BackupManifest } from "../../job/inventory/manifest";
 import { dropDatabase } from "../helpers/pg";
 import { makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";

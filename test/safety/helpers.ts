@@ -2,7 +2,7 @@
 // target and of the bucket (every version, tag and hold), and the one-line-error check.
 import { expect } from "vitest";
 import * as Minio from "minio";
-import { BackupManifestSchema, type BackupManifest } from "../../job/manifest";
+import { BackupManifestSchema, type BackupManifest } from "../../job/inventory/manifest";
 import { jobEnv as servicesEnv, runCli, type CliResult } from "../helpers/cli";
 import { createDatabase, dataFingerprint, dbUrl, loadFixture, sql, uniqueName } from "../helpers/pg";
 import { getObject, putObject, s3Client } from "../helpers/s3";

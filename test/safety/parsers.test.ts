@@ -1,10 +1,12 @@
 // The pure parts of the safety rules, without services: which roles a dump refers to, what an
 // archive's table of contents holds, which targets count as production, and --max-age.
 import { describe, expect, it } from "vitest";
-import { parseTableOfContents, splitQualifiedName } from "../../job/dump-contents";
-import { sameServer, targetEnvironment } from "../../job/gate";
-import { parseMaxAge } from "../../job/max-age";
-import { rolesInStatement } from "../../job/roles";
+import { parseTableOfContents } from "../../job/restore/contents";
+import { splitQualifiedName } from "../../job/postgres/sql";
+import { sameServer } from "../../job/postgres/connection";
+import { targetEnvironment } from "../../job/restore/gate";
+import { parseMaxAge } from "../../job/report/max-age";
+import { rolesInStatement } from "../../job/verify/roles";
 
 describe("rolesInStatement", () => {
   it.each([

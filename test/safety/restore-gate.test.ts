@@ -2,7 +2,7 @@
 // every refusal exits 3 with one line naming what would allow it and leaves the target and the
 // bucket exactly as they were; every allowed restore works, and a production one is undoable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BackupManifest } from "../../job/manifest";
+import type { BackupManifest } from "../../job/inventory/manifest";
 import { subscribeEvents } from "../helpers/nats";
 import { dataFingerprint, dropDatabase, sql } from "../helpers/pg";
 import { getObject, listKeys, makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";

@@ -5,8 +5,8 @@
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
-import { EXPIRY_TAG, RESTORE_POINT_TAG, retentionRules } from "../../job/catalog";
-import type { BackupManifest } from "../../job/manifest";
+import { EXPIRY_TAG, RESTORE_POINT_TAG, retentionRules } from "../../job/core/catalog";
+import type { BackupManifest } from "../../job/inventory/manifest";
 import { dataFingerprint, dropDatabase } from "../helpers/pg";
 import { makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";

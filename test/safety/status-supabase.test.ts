@@ -4,8 +4,8 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EXIT_CODES } from "../../job/catalog";
-import type { BackupManifest } from "../../job/manifest";
+import { EXIT_CODES } from "../../job/core/catalog";
+import type { BackupManifest } from "../../job/inventory/manifest";
 import { dropDatabase } from "../helpers/pg";
 import { makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";

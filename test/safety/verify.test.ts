@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BackupManifest } from "../../job/manifest";
+import type { BackupManifest } from "../../job/inventory/manifest";
 import { subscribeEvents } from "../helpers/nats";
 import { dropDatabase, sql } from "../helpers/pg";
 import { getObject, makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";

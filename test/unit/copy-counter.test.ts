@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CopyRowCounter, parseQualifiedName } from "../../job/copy-counter";
+import { CopyRowCounter } from "../../job/postgres/copy-counter";
+import { parseQualifiedName } from "../../job/postgres/sql";
 import { prng } from "./helpers";
 
 // ---- A realistic plain pg_dump, built from a description of its tables ----------------------------

@@ -1,6 +1,6 @@
 // Shared helpers for the unit tests (not a test file itself).
 import { Writable } from "node:stream";
-import type { BackupManifest } from "../../job/manifest";
+import type { BackupManifest } from "../../job/inventory/manifest";
 
 /** A writable stream that keeps everything written to it, for calling the CLI in-process. */
 export class Collector extends Writable {

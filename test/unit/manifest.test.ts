@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DbBackupError } from "../../job/errors";
-import { isFullBackup, parseManifest, serializeManifest, type BackupManifest } from "../../job/manifest";
+import { DbBackupError } from "../../job/core/errors";
+import { isFullBackup, parseManifest, serializeManifest, type BackupManifest } from "../../job/inventory/manifest";
 import { sampleManifest } from "./helpers";
 
 const KEY = "supabase/manual/backup_20250607_120000.manifest.json";

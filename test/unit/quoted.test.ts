@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readQuoted } from "../../job/quoted";
+import { readQuoted } from "../../job/postgres/sql";
 
 describe("readQuoted", () => {
   it.each([

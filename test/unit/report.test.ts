@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { BackupEntry } from "../../job/backups";
-import { backupTypes, type BackupType } from "../../job/catalog";
-import type { BackupManifest } from "../../job/manifest";
-import { buildStatusReport, renderListMarkdown, renderStatusMarkdown } from "../../job/report";
+import type { BackupEntry } from "../../job/inventory/backups";
+import { backupTypes, type BackupType } from "../../job/core/catalog";
+import type { BackupManifest } from "../../job/inventory/manifest";
+import { buildStatusReport, renderListMarkdown, renderStatusMarkdown } from "../../job/report/model";
 import { sampleManifest } from "./helpers";
 
 const MB = 1024 * 1024;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DbBackupError } from "../../job/errors";
-import { rowCountCheckSql, safeQualifiedName } from "../../job/restore";
+import { DbBackupError } from "../../job/core/errors";
+import { rowCountCheckSql } from "../../job/restore/engine";
+import { safeQualifiedName } from "../../job/postgres/sql";
 
 const TAG = "$dbbackup_check$";
 

@@ -3,9 +3,9 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { unusedTag } from "../../job/backups";
-import { serializeManifest } from "../../job/manifest";
-import { LocalDirectoryRepository } from "../../job/repository/local";
+import { unusedTag } from "../../job/inventory/backups";
+import { serializeManifest } from "../../job/inventory/manifest";
+import { LocalDirectoryRepository } from "../../job/store/local";
 import { sampleManifest } from "./helpers";
 
 async function repoWith(tags: { id: string; tag: string; status?: "completed" | "failed" }[]) {

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import * as Minio from "minio";
 import { expect } from "vitest";
-import { BackupManifestSchema, type BackupManifest } from "../../../job/manifest";
+import { BackupManifestSchema, type BackupManifest } from "../../../job/inventory/manifest";
 import { type CliResult } from "../../helpers/cli";
 import { dataFingerprint, sql } from "../../helpers/pg";
 import { getObject, incompleteUploads, s3Client } from "../../helpers/s3";

@@ -1,0 +1,194 @@
+// Settings come from the environment (names as in the seed) and flags override them. Read and
+// validated once, here; a missing or malformed setting is a one-line error naming it.
+import { z } from "zod";
+import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_PREFIX, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
+import { usageError } from "./errors";
+
+/** Every environment variable the job reads, in one place (the infra sets the same names). */
+export const ENV = {
+  sourceDbUrl: "SUPABASE_DB_URL",
+  endpoint: "MINIO_ENDPOINT",
+  accessKey: "MINIO_ACCESS_KEY",
+  secretKey: "MINIO_SECRET_KEY",
+  bucket: "MINIO_BUCKET",
+  caFile: "MINIO_CA_FILE",
+  prefix: "BACKUP_PREFIX",
+  schemas: "BACKUP_SCHEMAS",
+  name: "BACKUP_NAME",
+  dir: "BACKUP_DIR",
+  environment: "BACKUP_ENV",
+  natsUrl: "NATS_URL",
+  natsToken: "NATS_TOKEN",
+  verifyDbUrl: "VERIFY_DB_URL",
+  productionDbUrl: "PRODUCTION_DB_URL",
+  lockSeconds: "BACKUP_LOCK_SECONDS",
+  compressionLevel: "BACKUP_COMPRESSION_LEVEL",
+  /** Smallest S3 multipart part in MiB (5-5120, default 16): parts then grow with the upload. */
+  partSizeMb: "BACKUP_PART_SIZE_MB",
+  supabaseProjectId: "SUPABASE_PROJECT_ID",
+  supabaseAccessToken: "SUPABASE_ACCESS_TOKEN",
+  supabaseApiUrl: "SUPABASE_API_URL",
+  /** Seconds to wait for the Supabase Management API before status reports it as a warning. */
+  supabaseApiTimeout: "SUPABASE_API_TIMEOUT_SECONDS",
+  /** A stack's longer retention ("daily=14,monthly=400"), so list/status show the bucket's real expiry. */
+  retentionDays: "BACKUP_RETENTION_DAYS",
+} as const;
+
+export type Env = Record<string, string | undefined>;
+
+export interface S3Settings {
+  kind: "s3";
+  endpoint: URL;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  caFile?: string;
+}
+export interface DirSettings {
+  kind: "dir";
+  dir: string;
+}
+export type RepositorySettings = S3Settings | DirSettings;
+
+export interface StorageOptions {
+  endpoint?: string;
+  bucket?: string;
+  prefix?: string;
+  backupDir?: string;
+}
+
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** Where backups go: S3 when an endpoint is set, else BACKUP_DIR; neither is refused, so a
+ * CronJob missing its endpoint never "succeeds" into a pod's scratch disk. */
+export function repositorySettings(env: Env, flags: StorageOptions = {}): RepositorySettings {
+  // Flags override the environment: an explicit --backup-dir beats MINIO_ENDPOINT from the env.
+  const endpoint = flags.endpoint ?? (flags.backupDir ? undefined : nonEmpty(env, ENV.endpoint));
+  const dir = flags.backupDir ?? nonEmpty(env, ENV.dir);
+  if (endpoint) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw usageError(`${ENV.endpoint} is not a URL (got "${endpoint}"): use e.g. http://minio:9000`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw usageError(`${ENV.endpoint} must start with http:// or https:// (got ${url.protocol}//…)`);
+    }
+    if (url.username || url.password) {
+      throw usageError(`${ENV.endpoint} must not carry credentials: set ${ENV.accessKey} and ${ENV.secretKey}`);
+    }
+    const accessKey = nonEmpty(env, ENV.accessKey);
+    const secretKey = nonEmpty(env, ENV.secretKey);
+    if (!accessKey) throw usageError(`${ENV.accessKey} is not set: the S3 endpoint needs an access key`);
+    if (!secretKey) throw usageError(`${ENV.secretKey} is not set: the S3 endpoint needs a secret key`);
+    const bucket = flags.bucket ?? nonEmpty(env, ENV.bucket) ?? DEFAULT_BUCKET;
+    if (!BUCKET_PATTERN.test(bucket)) {
+      throw usageError(`${ENV.bucket} "${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, dashes)`);
+    }
+    return { kind: "s3", endpoint: url, accessKey, secretKey, bucket, caFile: nonEmpty(env, ENV.caFile) };
+  }
+  if (dir) return { kind: "dir", dir };
+  throw usageError(
+    `no backup repository: set ${ENV.endpoint} (with ${ENV.accessKey}/${ENV.secretKey}) for S3, or ${ENV.dir} for a local directory`,
+  );
+}
+
+export function backupPrefix(env: Env, flag?: string): string {
+  const prefix = (flag ?? nonEmpty(env, ENV.prefix) ?? DEFAULT_PREFIX).replace(/^\/+|\/+$/g, "");
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw usageError(`${ENV.prefix} "${prefix}" is invalid: use letters, digits, _ and - separated by /`);
+  }
+  return prefix;
+}
+
+export function backupName(env: Env): string {
+  const name = nonEmpty(env, ENV.name) ?? DEFAULT_BACKUP_NAME;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(name)) {
+    throw usageError(`${ENV.name} "${name}" is invalid: a letter, then letters, digits or - (at most 41)`);
+  }
+  return name;
+}
+
+/** A PostgreSQL connection URL, checked enough that pg_dump and psql will take it. */
+export function postgresUrl(value: string | undefined, name: string): string {
+  if (!value || value.trim() === "") throw usageError(`${name} is not set: give a postgres:// connection URL`);
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw usageError(`${name} is not a valid URL: expected postgres://user:password@host:5432/database`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw usageError(`${name} must start with postgres:// or postgresql:// (got ${url.protocol}//…)`);
+  }
+  if (!url.hostname) throw usageError(`${name} has no host: expected postgres://user:password@host:5432/database`);
+  return value.trim();
+}
+
+export function schemaList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+const intSetting = (name: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(max, { error: `${name} must be at most ${max}` });
+
+export function optionalInt(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  const result = intSetting(name, min, max).safeParse(raw);
+  if (!result.success) throw usageError(`${result.error.issues[0]?.message} (got "${raw}")`);
+  return result.data;
+}
+
+/** Retention per type: the catalog's table, lengthened by BACKUP_RETENTION_DAYS; shorter than the
+ * table's minimum is refused (lifecycle must never delete what `delete` would refuse). */
+export function retentionFromEnv(env: Env): Record<BackupType, number> {
+  const raw = nonEmpty(env, ENV.retentionDays);
+  const overrides: Partial<Record<BackupType, number>> = {};
+  for (const part of schemaList(raw)) {
+    const match = /^([a-z_]+)=(\d+)$/.exec(part);
+    if (!match || !isBackupType(match[1]!)) {
+      throw usageError(`${ENV.retentionDays} "${raw}" is invalid: use type=days pairs, e.g. daily=14,monthly=400`);
+    }
+    const type = match[1] as BackupType;
+    if (Number(match[2]) < backupTypes[type].retentionDays) {
+      throw usageError(`${ENV.retentionDays}: ${type}=${match[2]} is shorter than the table's ${backupTypes[type].retentionDays} days: a stack may only lengthen retention`);
+    }
+    overrides[type] = Number(match[2]);
+  }
+  try {
+    return retentionRules(overrides);
+  } catch (error) {
+    throw usageError(`${ENV.retentionDays}: ${(error as Error).message}`);
+  }
+}
+
+export { nonEmpty };
+
+/** Empty values (`--approved-by ""`, as a Kubernetes template's `$(VAR)` gives) mean "not given". */
+export function given(value: string | undefined | null): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+/** The variable an environment name resolves through as a restore target: staging → STAGING_DB_URL
+ * (the seed's name). The Pulumi program writes the same names into the Secret. */
+export function envVarForTarget(name: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_DB_URL`;
+}

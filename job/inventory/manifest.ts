@@ -1,0 +1,105 @@
+// The manifest written beside every dump: what was dumped, how, and how to prove it came back whole.
+// Validated by this schema on write and on read; a manifest that does not parse is not trusted.
+import { z } from "zod";
+import { BACKUP_TYPES } from "../core/catalog";
+import { integrityError } from "../core/errors";
+import { BACKUP_ID_PATTERN, TAG_PATTERN } from "../core/ids";
+
+export const MANIFEST_SCHEMA_VERSION = 1 as const;
+
+
+const isoDate = z.iso.datetime({ offset: true });
+
+export const BackupScopeSchema = z.strictObject({
+  /** Schemas dumped; null means every schema but `excludedSchemas`. */
+  schemas: z.array(z.string()).nullable(),
+  excludedSchemas: z.array(z.string()),
+  tables: z.array(z.string()),
+  schemaOnly: z.boolean(),
+  dataOnly: z.boolean(),
+  noAcl: z.boolean(),
+  noOwner: z.boolean(),
+});
+export type BackupScope = z.infer<typeof BackupScopeSchema>;
+
+export const VerificationSchema = z.strictObject({
+  verifiedAt: isoDate,
+  durationMs: z.number().int().nonnegative(),
+  tables: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+  server: z.string(),
+});
+export type Verification = z.infer<typeof VerificationSchema>;
+
+export const NotificationSchema = z.strictObject({
+  subject: z.string(),
+  delivered: z.boolean(),
+  via: z.enum(["jetstream", "core", "none"]),
+  error: z.string().optional(),
+});
+
+export const BackupManifestSchema = z.strictObject({
+  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  id: z.string().regex(BACKUP_ID_PATTERN),
+  type: z.enum(BACKUP_TYPES),
+  tag: z.string().regex(TAG_PATTERN).optional(),
+  /** "running" is written when the id is taken, so two runs never pick the same id. */
+  status: z.enum(["running", "completed", "failed"]),
+  error: z.string().optional(),
+  environment: z.string().optional(),
+  key: z.string(),
+  format: z.enum(["plain", "custom"]),
+  compression: z.enum(["gzip", "pg_custom"]),
+  scope: BackupScopeSchema,
+  sizes: z.strictObject({
+    /** Bytes of the stored object (what the SHA-256 covers). */
+    stored: z.number().int().nonnegative(),
+    /** Bytes pg_dump wrote before compression (plain format). */
+    dumped: z.number().int().nonnegative().nullable(),
+  }),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** Rows per table ("schema"."table") counted from the dump stream; null when not countable. */
+  rowCounts: z.record(z.string(), z.number().int().nonnegative()).nullable(),
+  source: z.strictObject({
+    database: z.string(),
+    serverVersion: z.string(),
+    pgDumpVersion: z.string(),
+  }),
+  options: z.strictObject({ compressionLevel: z.number().int().min(0).max(9).nullable() }),
+  startedAt: isoDate,
+  finishedAt: isoDate,
+  durationMs: z.number().int().nonnegative(),
+  toolVersion: z.string(),
+  notification: NotificationSchema.optional(),
+  verification: VerificationSchema.optional(),
+});
+export type BackupManifest = z.infer<typeof BackupManifestSchema>;
+
+/** Validates a manifest before it is written; a bug here must never produce an untrusted file. */
+export function serializeManifest(manifest: BackupManifest): string {
+  const parsed = BackupManifestSchema.parse(manifest);
+  return JSON.stringify(parsed, null, 2) + "\n";
+}
+
+/** Parses a stored manifest; anything that is not a valid manifest is an integrity error. */
+export function parseManifest(text: string, key: string): BackupManifest {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw integrityError(`manifest ${key} is not valid JSON: the backup cannot be trusted`);
+  }
+  const result = BackupManifestSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw integrityError(
+      `manifest ${key} is invalid (${issue?.path.join(".") || "root"}: ${issue?.message}): the backup cannot be trusted`,
+    );
+  }
+  return result.data;
+}
+
+/** A full backup is one that can become a restore point: every table, schema and data. */
+export function isFullBackup(m: BackupManifest): boolean {
+  return m.scope.tables.length === 0 && !m.scope.schemaOnly && !m.scope.dataOnly;
+}

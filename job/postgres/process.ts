@@ -1,0 +1,73 @@
+// Child processes (pg_dump, psql, pg_restore, pigz): spawned with argument arrays, never a shell;
+// stderr always drained (a full pipe deadlocks pg_dump) and its tail kept for the error message.
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import path from "node:path";
+import type { Redactor } from "../core/redact";
+
+const STDERR_TAIL_BYTES = 8 * 1024;
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  /** Resolves on exit code 0; rejects with the (redacted) last stderr line otherwise. */
+  readonly exited: Promise<void>;
+  stderrTail(): string;
+  kill(): void;
+}
+
+export function startProcess(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { redactor: Redactor; label?: string },
+): RunningProcess {
+  const { redactor, label = command, ...spawnOptions } = options;
+  const child = spawn(command, args, { ...spawnOptions, shell: false });
+  let tail = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
+  });
+  const stderrTail = () => redactor.redact(tail.trim());
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          error.code === "ENOENT" ? `${label} is not installed or not on PATH: install the PostgreSQL client tools` : `${label}: ${error.message}`,
+        ),
+      );
+    });
+    child.once("close", (code, signal) => {
+      if (code === 0) return resolve();
+      const lines = stderrTail().split("\n").filter((l) => l.trim() !== "");
+      let last = lines.find((l) => /error|fatal/i.test(l)) ?? lines[lines.length - 1];
+      // pg_dump/pg_restore put the server's own words on a "detail:" line after the error.
+      const detail = lines.find((l) => /detail: Error message from server:/.test(l));
+      if (last && detail && detail !== last) last = `${last.trim()} (${detail.replace(/^.*?detail: Error message from server:\s*/, "").replace(/\s+/g, " ").trim()})`;
+      const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+      reject(new Error(`${label} failed (${why})${last ? `: ${last.trim()}` : ""}`));
+    });
+  });
+  exited.catch(() => undefined); // observed by callers; never an unhandled rejection
+  return {
+    child,
+    exited,
+    stderrTail,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+/** The absolute path of `command` on PATH, or null. */
+export function which(command: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}

@@ -1,0 +1,219 @@
+// restore: find the backup, run every safety check, prove its bytes, restore in one transaction,
+// check the row counts before it commits. Every check runs before anything is touched, and a
+// refused restore changes neither the target nor the bucket. A production target (named so, or
+// PRODUCTION_DB_URL, or unknown) also needs an approver, the backup id repeated with --confirm, a
+// verified backup, and a safety backup of the target taken just before.
+import { findBackup, requireRestorable, unusedTag } from "../inventory";
+import { ENV, given, nonEmpty } from "../core/settings";
+import type { JobContext } from "../core/context";
+import { prepareDump, type PreparedDump } from "./contents";
+import { DbBackupError, oneLine, refusal } from "../core/errors";
+import { formatBytes, formatDuration } from "../core/format";
+import { firstFailure, renderChecks } from "../core/checks";
+import { targetEnvironment } from "./gate";
+import { isAutoBackupId, timestampPart, validateBackupId } from "../core/ids";
+import { pgConnection, type PgConnection } from "../postgres/connection";
+import { isVerifiedRestorePoint } from "../retention";
+import { cleanNeeded, gateChecks, overwriteCheck, plannedSteps, type Decision, type GateInput } from "./checks";
+import { writeRequest, type RestoreRequestRecord } from "./requests";
+import { resolveTarget } from "./target";
+import { cleanPreamble, inspectTarget, restoreFootprint, type TargetInspection } from "./inspect";
+import { createBackup } from "../backup";
+import type { RestorePlan, RestoreOptions, RestoreReport } from "./types";
+
+export async function restoreAction(ctx: JobContext, options: RestoreOptions): Promise<RestoreReport | RestorePlan> {
+  validateBackupId(options.id);
+  if (isAutoBackupId(options.id)) throw refusal(autoRestorePointer(options.id, nonEmpty(options.env, ENV.supabaseProjectId)));
+  const decision: Decision = {
+    approvedBy: given(options.approvedBy),
+    confirm: given(options.confirm),
+    reason: given(options.reason),
+    requestId: given(options.requestId),
+  };
+  if (decision.requestId !== undefined) validateBackupId(decision.requestId, "request id");
+  const target = resolveTarget(options.target, options.env);
+  ctx.redactor.addUrl(target.url);
+  const connection = pgConnection(target.url);
+  const environment = targetEnvironment({ target, targetEnvFlag: given(options.targetEnv), runEnvironment: ctx.environment, env: options.env });
+  const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
+  requireRestorable(entry, options.allowUnverified ?? false);
+
+  // Checks that need neither the target nor the dump come first: a refused production restore
+  // does not even connect to the target.
+  // Two production restores of one store in the same second must not share a safety tag.
+  const safetyBase = `pre_restore_${timestampPart(ctx.clock())}`;
+  const safetyTag = environment.production && !options.skipSafetyBackup ? await unusedTag(ctx.repo, ctx.prefix, safetyBase) : safetyBase;
+  const gate = await gateChecks(ctx, { entry, options, decision, environment, safetyTag });
+  if (!options.dryRun && firstFailure(gate)) throw refusal(firstFailure(gate)!.detail);
+
+  const prepared = await prepareDump(ctx, entry);
+  try {
+    let inspection: TargetInspection | undefined;
+    let inspectionError: unknown;
+    try {
+      inspection = await inspectTarget(target.url, connection.display, restoreFootprint(prepared.contents, entry.manifest?.scope ?? null));
+    } catch (error) {
+      if (!options.dryRun) throw error;
+      inspectionError = error;
+    }
+    const overwrite = inspection
+      ? overwriteCheck({ entry, options, inspection, display: connection.display }, isVerifiedRestorePoint(entry))
+      : { check: "overwrite", ok: false, detail: `cannot look at the target: ${oneLine(inspectionError)}` };
+    // In the order a person reads them: who and what, then the target, then the way back.
+    const at = gate.findIndex((c) => c.check === "safety backup" || c.check === "request");
+    const checks = at < 0 ? [...gate, overwrite] : [...gate.slice(0, at), overwrite, ...gate.slice(at)];
+    // The same refusal as without --dry-run: a gate check's before the target's.
+    const failed = firstFailure(gate) ?? (overwrite.ok ? undefined : overwrite);
+    if (options.dryRun) {
+      const steps = inspection ? plannedSteps(entry, options, environment, inspection, safetyTag) : [];
+      const plan: RestorePlan = { id: entry.id, target: connection.display, dryRun: true, environment: environment.name, production: environment.production, checks, steps };
+      if (options.json) ctx.log.out(JSON.stringify(plan, null, 2));
+      else {
+        ctx.log.out(
+          `Restore ${entry.id} into ${connection.display} (dry run)\n${renderChecks(checks)}\n` +
+            (failed ? "  it would be refused.\n" : `  it would:\n${steps.map((s) => `    - ${s}`).join("\n")}\n`) +
+            "Dry run: nothing was changed.",
+        );
+      }
+      if (inspectionError) throw inspectionError;
+      if (failed) throw refusal(failed.detail);
+      return plan;
+    }
+    if (failed) throw refusal(failed.detail);
+    return await runRestore(ctx, { entry, options, decision, environment, inspection: inspection!, prepared, connection, targetUrl: target.url, safetyTag });
+  } finally {
+    await prepared.dispose();
+  }
+}
+
+interface RunInput extends GateInput {
+  inspection: TargetInspection;
+  prepared: PreparedDump;
+  connection: PgConnection;
+  targetUrl: string;
+}
+
+async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreReport> {
+  const { entry, options, decision, environment, inspection, prepared, connection } = input;
+  const started = Date.now();
+  const record: RestoreRequestRecord | undefined = decision.requestId
+    ? {
+        requestId: decision.requestId,
+        backupId: entry.id,
+        target: connection.display,
+        targetEnvironment: environment.name,
+        approvedBy: decision.approvedBy ?? null,
+        reason: decision.reason ?? null,
+        status: "running",
+        startedAt: ctx.clock().toISOString(),
+        finishedAt: null,
+        safetyBackup: null,
+        error: null,
+      }
+    : undefined;
+  if (record) await writeRequest(ctx, record);
+
+  const about = {
+    backup: entry.id,
+    id: entry.id,
+    type: entry.type,
+    target: connection.display,
+    targetEnvironment: environment.name,
+    production: environment.production,
+    approvedBy: decision.approvedBy ?? null,
+    reason: decision.reason ?? null,
+    ...(decision.requestId ? { requestId: decision.requestId } : {}),
+    ...(ctx.environment ? { environment: ctx.environment } : {}),
+  };
+  let safetyBackup: string | null = null;
+  let announced = false;
+  try {
+    if (environment.production && !options.skipSafetyBackup) safetyBackup = await takeSafetyBackup(ctx, input);
+    if (record) await writeRequest(ctx, { ...record, safetyBackup });
+    await publish(ctx, "restoreStarted", { ...about, safetyBackup }, `${entry.id}-restore-started-${started}`);
+    announced = true;
+    const clean = options.clean === true && cleanNeeded(inspection);
+    const cleaned = clean ? (inspection.footprint.mode === "schemas" ? inspection.existingSchemas : inspection.occupied) : [];
+    if (clean) ctx.log.info(`--clean: replacing ${cleaned.join(", ")} in ${connection.display}, inside the restore's transaction`);
+    ctx.log.info(`restoring ${entry.id} (${formatBytes(entry.size)}) into ${connection.display}`);
+    const outcome = await prepared.restore(connection, {
+      jobs: options.jobs ?? 1,
+      preamble: clean ? cleanPreamble(inspection, prepared.contents) : undefined,
+      clean,
+    });
+    const report: RestoreReport = {
+      id: entry.id,
+      target: connection.display,
+      ...outcome,
+      durationMs: Date.now() - started,
+      environment: environment.name,
+      production: environment.production,
+      approvedBy: decision.approvedBy ?? null,
+      reason: decision.reason ?? null,
+      safetyBackup,
+      requestId: decision.requestId ?? null,
+      cleaned,
+    };
+    await publish(ctx, "restored", { ...about, safetyBackup, sha256: outcome.sha256, durationMs: report.durationMs }, `${entry.id}-restored-${started}`);
+    if (record) await writeRequest(ctx, { ...record, safetyBackup, status: "completed", finishedAt: ctx.clock().toISOString() });
+    if (options.json) ctx.log.out(JSON.stringify(report, null, 2));
+    else {
+      const counts = report.checkedTables > 0 ? `, row counts of ${report.checkedTables} tables match the manifest` : "";
+      const safety = safetyBackup ? `\n  safety backup of the target before the restore: ${safetyBackup} (restore it to go back)` : "";
+      ctx.log.out(`Restored ${entry.id} into ${connection.display} in ${formatDuration(report.durationMs)} (${formatBytes(report.bytes)}, sha256 verified${counts}).${safety}`);
+    }
+    return report;
+  } catch (error) {
+    const why = ctx.redactor.redact(oneLine(error));
+    if (announced) await publish(ctx, "restoreFailed", { ...about, safetyBackup, error: why }, `${entry.id}-restore-failed-${started}`);
+    if (record) await writeRequest(ctx, { ...record, safetyBackup, status: "failed", finishedAt: ctx.clock().toISOString(), error: why }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A pre_migration backup of the target, so the restore can be undone. If it fails, nothing is
+ * restored: --skip-safety-backup --reason is the way past a target too broken to back up. */
+async function takeSafetyBackup(ctx: JobContext, input: RunInput): Promise<string> {
+  const settings = input.options.safetyBackup ?? { backupName: "backup", compressionLevel: 6 };
+  ctx.log.info(`taking a safety backup of ${input.connection.display} (pre_migration, tag ${input.safetyTag}) before the restore`);
+  const quiet: JobContext = {
+    ...ctx,
+    environment: input.environment.name ?? ctx.environment,
+    log: { ...ctx.log, out: (text) => ctx.log.info(text.trimEnd()) },
+  };
+  try {
+    const manifest = await createBackup(quiet, {
+      sourceUrl: input.targetUrl,
+      type: "pre_migration",
+      tag: input.safetyTag,
+      schemas: [],
+      tables: [],
+      schemaOnly: false,
+      dataOnly: false,
+      noAcl: false,
+      format: "plain",
+      compressionLevel: settings.compressionLevel,
+      backupName: settings.backupName,
+      lockSeconds: settings.lockSeconds,
+      updateLatest: false,
+    });
+    return manifest.id;
+  } catch (error) {
+    const kind = error instanceof DbBackupError ? error.kind : "failed";
+    throw new DbBackupError(
+      kind,
+      `the safety backup of ${input.connection.display} failed, so nothing was restored (${oneLine(error)}); if the target is too broken to back up, add --skip-safety-backup --reason "<why>"`,
+    );
+  }
+}
+
+async function publish(ctx: JobContext, name: "restoreStarted" | "restored" | "restoreFailed", payload: Record<string, unknown>, messageId: string): Promise<void> {
+  const event = await ctx.events.publish(name, payload, messageId);
+  if (!event.delivered && ctx.events.configured) ctx.log.warn(`event ${event.subject} was not delivered: ${event.error}`);
+}
+
+/** One line for a refused restore of an Auto id: where Supabase restores it. */
+function autoRestorePointer(id: string, projectId: string | undefined): string {
+  const project = projectId ? `project ${projectId}` : "your project";
+  return `${id} is a Supabase-managed (Auto) backup, which this job cannot restore: restore it with Supabase's own restore (dashboard → ${project} → Database → Backups, or the Management API's POST /v1/projects/{ref}/database/backups/restore-pitr)`;
+}

@@ -1,0 +1,6 @@
+// Restoring a backup into a database: the target and its environment, the checks (production gate,
+// overwrite, plan), what the dump holds, the engines that apply it in one transaction, the safety
+// backup and request records.
+export { restoreAction } from "./command";
+export { prepareDump, type PreparedDump } from "./contents";
+export type { RestoreOptions, RestorePlan, RestoreReport, SafetyBackupSettings } from "./types";

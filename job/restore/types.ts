@@ -1,0 +1,58 @@
+// What a restore is asked to do and what it reports: the command's options (resolved settings, not
+// raw environment), its report, and its dry-run plan.
+import type { GateCheck } from "../core/checks";
+import type { Env } from "../core/settings";
+
+export interface SafetyBackupSettings {
+  backupName: string;
+  compressionLevel: number;
+  lockSeconds?: number;
+}
+
+export interface RestoreOptions {
+  id: string;
+  target?: string;
+  env: Env;
+  jobs?: number;
+  allowUnverified?: boolean;
+  json?: boolean;
+  /** The target's environment when --target is a URL (a name given as --target is used otherwise). */
+  targetEnv?: string;
+  /** Empty strings count as not given (Kubernetes templates pass `$(VAR)` that may be empty). */
+  approvedBy?: string;
+  confirm?: string;
+  reason?: string;
+  requestId?: string;
+  /** Replace the schemas (tables) the dump brings back; only with a verified backup. */
+  clean?: boolean;
+  skipSafetyBackup?: boolean;
+  /** Print every check and what would happen; touch nothing. */
+  dryRun?: boolean;
+  safetyBackup?: SafetyBackupSettings;
+}
+
+export interface RestoreReport {
+  id: string;
+  target: string;
+  sha256: string;
+  bytes: number;
+  checkedTables: number;
+  durationMs: number;
+  environment?: string | null;
+  production?: boolean;
+  approvedBy?: string | null;
+  reason?: string | null;
+  safetyBackup?: string | null;
+  requestId?: string | null;
+  cleaned?: string[];
+}
+
+export interface RestorePlan {
+  id: string;
+  target: string;
+  dryRun: true;
+  environment: string | null;
+  production: boolean;
+  checks: GateCheck[];
+  steps: string[];
+}
