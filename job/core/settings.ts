@@ -57,8 +57,13 @@ export interface StorageOptions {
   backupDir?: string;
 }
 
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+/** Validation rules the Pulumi program checks a stack's config against too (infra/config.ts). */
+export const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+export const PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+/** BACKUP_NAME: the first part of every id, so it never contains "_" (ids split on it). */
+export const BACKUP_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9-]{0,40}$/;
+/** An environment name as a restore target (`--target staging` → STAGING_DB_URL). */
+export const TARGET_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,40}$/;
 
 function nonEmpty(env: Env, name: string): string | undefined {
   const value = env[name];
@@ -110,7 +115,7 @@ export function backupPrefix(env: Env, flag?: string): string {
 
 export function backupName(env: Env): string {
   const name = nonEmpty(env, ENV.name) ?? DEFAULT_BACKUP_NAME;
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,40}$/.test(name)) {
+  if (!BACKUP_NAME_PATTERN.test(name)) {
     throw usageError(`${ENV.name} "${name}" is invalid: a letter, then letters, digits or - (at most 41)`);
   }
   return name;

@@ -1,6 +1,6 @@
 // A restore target: a postgres:// URL, or an environment name resolved through <NAME>_DB_URL (the
 // seed's STAGING_DB_URL). There is no default: never the source by accident.
-import { envVarForTarget, postgresUrl, type Env } from "../core/settings";
+import { TARGET_NAME_PATTERN, envVarForTarget, postgresUrl, type Env } from "../core/settings";
 import { usageError } from "../core/errors";
 
 export interface RestoreTarget {
@@ -15,7 +15,7 @@ export function resolveTarget(target: string | undefined, env: Env): RestoreTarg
   }
   const value = target.trim();
   if (value.includes("://")) return { url: postgresUrl(value, "--target") };
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,40}$/.test(value)) {
+  if (!TARGET_NAME_PATTERN.test(value)) {
     throw usageError(`--target "${value}" is neither a postgres:// URL nor an environment name (letters, digits, _ and -)`);
   }
   const variable = envVarForTarget(value);
