@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+# shellcheck source=lib/npm-deps.sh
+source scripts/lib/npm-deps.sh
+npm_deps
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   bash scripts/services.sh postgres
 fi

@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
+# shellcheck source=lib/npm-deps.sh
+source scripts/lib/npm-deps.sh
+npm_deps
 bash scripts/services.sh up
 eval "$(bash scripts/services.sh env)"
 mkdir -p test-artifacts
