@@ -62,9 +62,11 @@ pid_of_daemon() {
 }
 
 # true while PID exists and is not a zombie (PID 1 of a container may not reap)
+# (`read`, not `st=$(<file)`: under set -e bash 5.2 exits the whole script when that file is
+# gone, even inside `alive && ...`, which made down-s3 stop half the daemons and exit 1)
 alive() {
   local st
-  st=$(<"/proc/$1/stat") 2>/dev/null || return 1
+  { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
   st=${st##*) }
   [[ ${st%% *} != Z ]]
 }
