@@ -1,6 +1,7 @@
 // A stack's configuration: read from Pulumi once, validated here and nowhere else. Everything past
-// this file takes the typed StackConfig. A wrong value fails the program (at preview too) with one
-// line per problem, each naming its key, e.g. `db-backup:schedules.daily: "0 2 * *" has 4 fields…`.
+// this file takes the typed StackConfig, or the part of it a component uses. A wrong value fails
+// the program (at preview too) with one line per problem, each naming its key, e.g.
+// `db-backup:schedules.daily: "0 2 * *" has 4 fields…`.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
@@ -13,9 +14,15 @@ import {
   retentionRules,
   type BackupType,
 } from "../job/core/catalog";
-import { ENV } from "../job/core/settings";
 import { validateBackupId } from "../job/core/ids";
-import { envVarForTarget } from "../job/core/settings";
+import {
+  BACKUP_NAME_PATTERN,
+  BUCKET_PATTERN,
+  ENV,
+  PREFIX_PATTERN,
+  TARGET_NAME_PATTERN,
+  envVarForTarget,
+} from "../job/core/settings";
 import pkg from "../package.json";
 import { cronProblem, isTimeZone } from "./cron";
 
@@ -42,6 +49,16 @@ const TEXT_KEYS = new Set(["namespace", "environment", "timeZone", "backupName",
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const QUANTITY = /^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 
+// Bucket, prefix and backupName are checked with the job's own patterns (job/core/settings.ts).
+// Target and environment names are stricter than the job's TARGET_NAME_PATTERN (any case), as they
+// become Secret keys and parts of object names here.
+/** A restore target name, lowercase only: envVarForTarget upper-cases it into its Secret key
+ * (staging → STAGING_DB_URL), so "Staging" next to "staging" would be one key. */
+const isTargetName = (name: string) => TARGET_NAME_PATTERN.test(name) && !/[A-Z]/.test(name);
+/** The environment is a restore target too (`--target <environment>`), and it also names objects
+ * next to the DNS-label namespace (MinIO users `<namespace>-<environment>-job`), so: no "_" either. */
+const isEnvironmentName = (name: string) => TARGET_NAME_PATTERN.test(name) && /^[a-z0-9-]+$/.test(name);
+
 const cron = z.string().superRefine((value, ctx) => {
   const problem = cronProblem(value);
   if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -54,7 +71,7 @@ const settingsSchema = z
   .object({
     namespace: z.string().max(63).regex(DNS_LABEL, { error: "is not a DNS label (lowercase letters, digits, -)" }).default("db-backup"),
     /** BACKUP_ENV; defaults to the stack's name. */
-    environment: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, { error: "must be lowercase letters, digits and -" }).optional(),
+    environment: z.string().refine(isEnvironmentName, { error: "must be lowercase letters, digits and -" }).optional(),
     timeZone: z.string().refine(isTimeZone, { error: "is not an IANA time zone (e.g. Etc/UTC, Europe/Berlin)" }).default("Etc/UTC"),
     /** Backup type → cron, or false to switch off a type the catalog schedules by default. */
     schedules: z.record(z.string(), scheduleOrOff).default({}),
@@ -66,8 +83,8 @@ const settingsSchema = z
     retentionDays: z.record(z.string(), z.number()).default({}),
     bucket: z
       .object({
-        name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "is not a bucket name" }).default(DEFAULT_BUCKET),
-        prefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, { error: "must be letters, digits, _ and - separated by /" }).default(DEFAULT_PREFIX),
+        name: z.string().regex(BUCKET_PATTERN, { error: "is not a bucket name" }).default(DEFAULT_BUCKET),
+        prefix: z.string().regex(PREFIX_PATTERN, { error: "must be letters, digits, _ and - separated by /" }).default(DEFAULT_PREFIX),
         /** Fixed when the bucket is created: changing it later would mean a new bucket. */
         objectLocking: z.boolean().default(false),
         /** Adopt an existing bucket of this name instead of creating one (see README.md, Deployment with Pulumi). */
@@ -75,7 +92,7 @@ const settingsSchema = z
       })
       .strict()
       .prefault({}),
-    backupName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, { error: "must be a letter, then letters, digits or -" }).optional(),
+    backupName: z.string().regex(BACKUP_NAME_PATTERN, { error: "must be a letter, then letters, digits or -" }).optional(),
     schemas: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]*$/, { error: "is not a schema name" })).default([]),
     image: z
       .object({
@@ -129,7 +146,7 @@ const settingsSchema = z
         backupId: z.string().min(1),
         requestId: z.string().max(40).regex(DNS_LABEL, { error: "must be lowercase letters, digits and - (it names the Job)" }),
         /** An environment name (resolved through <NAME>_DB_URL in the Secret); default: this stack's. */
-        target: z.string().regex(/^[a-z][a-z0-9_-]{0,40}$/, { error: "must be an environment name (lowercase letters, digits, _ and -)" }).optional(),
+        target: z.string().refine(isTargetName, { error: "must be an environment name (lowercase letters, digits, _ and -)" }).optional(),
         approvedBy: z.string().min(1).optional(),
         reason: z.string().min(1).optional(),
         clean: z.boolean().default(true),
@@ -375,7 +392,7 @@ function targetNamesOf(value: string | undefined, report: (message: string) => v
   }
   const names = Object.keys(parsed);
   for (const name of names) {
-    if (!/^[a-z][a-z0-9_-]{0,40}$/.test(name)) report(`target name "${name}" must be lowercase letters, digits, _ and -`);
+    if (!isTargetName(name)) report(`target name "${name}" must be lowercase letters, digits, _ and -`);
   }
   return names;
 }

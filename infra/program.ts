@@ -1,5 +1,6 @@
-// The whole backup system for one stack, composed from one component per concern. index.ts calls
-// it with the validated config; the tests and `npm run render` call exactly the same function.
+// The whole backup system for one stack, composed from one component per concern, each handed only
+// the part of the config it uses. index.ts calls it with the validated config; the tests and
+// `npm run render` call exactly the same function.
 import * as pulumi from "@pulumi/pulumi";
 import { BackupStorage } from "./components/storage";
 import { JobImage } from "./components/image";
@@ -16,18 +17,33 @@ export function backupSystem(config: StackConfig) {
     "app.kubernetes.io/managed-by": "pulumi",
     "db-backup/environment": config.environment,
   };
+  // The MinIO admin's and the registry's secrets stay with Pulumi; pods get the rest.
+  const { minioAdminUser, minioAdminPassword, registryPassword, ...jobSecrets } = config.secrets;
 
   const storage = new BackupStorage("backups", {
     bucket: config.bucket,
     retention: config.retention,
     minio: config.minio,
-    adminUser: config.secrets.minioAdminUser,
-    adminPassword: config.secrets.minioAdminPassword,
+    adminUser: minioAdminUser,
+    adminPassword: minioAdminPassword,
     namePrefix: `${config.namespace}-${config.environment}`,
   });
-  const image = new JobImage("job-image", { image: config.image, registryPassword: config.secrets.registryPassword });
+  const image = new JobImage("job-image", { image: config.image, registryPassword });
   const runtime = new JobRuntime("runtime", {
-    config,
+    namespace: config.namespace,
+    environment: config.environment,
+    isProduction: config.isProduction,
+    settings: {
+      endpoint: config.minio.endpoint,
+      prefix: config.bucket.prefix,
+      schemas: config.schemas,
+      backupName: config.backupName,
+      natsUrl: config.natsUrl,
+      supabaseProjectId: config.supabaseProjectId,
+      lockSeconds: config.lockSeconds,
+      retention: config.retention,
+    },
+    secrets: jobSecrets,
     bucketName: storage.bucketName,
     jobCredentials: storage.job,
     labels,
@@ -41,8 +57,23 @@ export function backupSystem(config: StackConfig) {
     resources: config.resources,
     labels,
   };
-  const schedules = new BackupSchedules("schedules", { config, runtime: pods, namespace: runtime.namespace });
-  new RestoreTemplates("restore-templates", { config, runtime: pods, namespace: runtime.namespace });
+  const schedules = new BackupSchedules("schedules", {
+    schedules: config.schedules,
+    timeZone: config.timeZone,
+    verifySchedule: config.verifySchedule,
+    statusSchedule: config.statusSchedule,
+    statusGraceHours: config.statusGraceHours,
+    deadlines: config.deadlines,
+    runtime: pods,
+    namespace: runtime.namespace,
+  });
+  new RestoreTemplates("restore-templates", {
+    environment: config.environment,
+    timeZone: config.timeZone,
+    deadlines: config.deadlines,
+    runtime: pods,
+    namespace: runtime.namespace,
+  });
   const restore = config.restore
     ? new OneOffRestore("restore", {
         request: config.restore,

@@ -26,8 +26,10 @@ export const PRE_MIGRATION_TAG_VAR = "BACKUP_TAG";
 
 const expand = (variable: string) => `$(${variable})`;
 
-export interface RestoreTemplatesArgs {
-  config: StackConfig;
+export interface RestoreTemplatesArgs extends Pick<StackConfig, "timeZone"> {
+  /** RESTORE_TARGET's default: a restore goes into this stack's own environment unless told otherwise. */
+  environment: string;
+  deadlines: Pick<StackConfig["deadlines"], "restoreSeconds" | "backupSeconds">;
   runtime: PodRuntime;
   namespace: pulumi.Input<string>;
 }
@@ -35,7 +37,7 @@ export interface RestoreTemplatesArgs {
 export class RestoreTemplates extends pulumi.ComponentResource {
   constructor(name: string, args: RestoreTemplatesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("db-backup:restore:RestoreTemplates", name, {}, opts);
-    const { config, runtime } = args;
+    const { runtime, deadlines, timeZone } = args;
     const template = (objectName: string, spec: k8s.types.input.batch.v1.CronJobSpec) =>
       new k8s.batch.v1.CronJob(
         `${name}-${objectName}`,
@@ -62,7 +64,7 @@ export class RestoreTemplates extends pulumi.ComponentResource {
           ],
           env: [
             { name: RESTORE_VARS.backupId, value: "" },
-            { name: RESTORE_VARS.target, value: config.environment },
+            { name: RESTORE_VARS.target, value: args.environment },
             { name: RESTORE_VARS.approvedBy, value: "" },
             { name: RESTORE_VARS.confirm, value: "" },
             { name: RESTORE_VARS.reason, value: "" },
@@ -70,9 +72,9 @@ export class RestoreTemplates extends pulumi.ComponentResource {
           ],
           // Never retried by Kubernetes: a restore runs once or is started again by a person.
           backoffLimit: 0,
-          activeDeadlineSeconds: config.deadlines.restoreSeconds,
+          activeDeadlineSeconds: deadlines.restoreSeconds,
         },
-        { schedule: NEVER, timeZone: config.timeZone, suspend: true },
+        { schedule: NEVER, timeZone, suspend: true },
       ),
     );
 
@@ -85,9 +87,9 @@ export class RestoreTemplates extends pulumi.ComponentResource {
           args: ["create", "--type", "pre_migration", "--tag", expand(PRE_MIGRATION_TAG_VAR)],
           env: [{ name: PRE_MIGRATION_TAG_VAR, value: "" }],
           backoffLimit: 0,
-          activeDeadlineSeconds: config.deadlines.backupSeconds,
+          activeDeadlineSeconds: deadlines.backupSeconds,
         },
-        { schedule: NEVER, timeZone: config.timeZone, suspend: true },
+        { schedule: NEVER, timeZone, suspend: true },
       ),
     );
     this.registerOutputs({});

@@ -8,8 +8,9 @@ import type { StackConfig } from "../config";
 import { longestGapHours } from "../cron";
 import { cronJobSpec, type PodRuntime, type Workload } from "../workload";
 
-export interface BackupSchedulesArgs {
-  config: StackConfig;
+export interface BackupSchedulesArgs
+  extends Pick<StackConfig, "schedules" | "timeZone" | "verifySchedule" | "statusSchedule" | "statusGraceHours"> {
+  deadlines: Pick<StackConfig["deadlines"], "backupSeconds" | "verifySeconds" | "statusSeconds">;
   runtime: PodRuntime;
   namespace: pulumi.Input<string>;
 }
@@ -24,21 +25,20 @@ export class BackupSchedules extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackupSchedulesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("db-backup:schedules:BackupSchedules", name, {}, opts);
-    const { config, runtime } = args;
-    const { deadlines } = config;
+    const { runtime, deadlines } = args;
     const add = (objectName: string, schedule: string, workload: Workload) => {
       new k8s.batch.v1.CronJob(
         `${name}-${objectName}`,
         {
           metadata: { name: objectName, namespace: args.namespace, labels: runtime.labels },
-          spec: cronJobSpec(runtime, workload, { schedule, timeZone: config.timeZone }),
+          spec: cronJobSpec(runtime, workload, { schedule, timeZone: args.timeZone }),
         },
         { parent: this },
       );
       this.cronJobNames.push(objectName);
     };
 
-    for (const [type, schedule] of Object.entries(config.schedules) as [BackupType, string][]) {
+    for (const [type, schedule] of Object.entries(args.schedules) as [BackupType, string][]) {
       add(cronJobName(type), schedule, {
         component: `backup-${type.replace(/_/g, "-")}`,
         args: ["create", "--type", type],
@@ -47,17 +47,17 @@ export class BackupSchedules extends pulumi.ComponentResource {
         activeDeadlineSeconds: deadlines.backupSeconds,
       });
     }
-    if (config.verifySchedule) {
-      add(VERIFY_CRONJOB, config.verifySchedule, {
+    if (args.verifySchedule) {
+      add(VERIFY_CRONJOB, args.verifySchedule, {
         component: "restore-drill",
         args: ["verify"],
         backoffLimit: 0,
         activeDeadlineSeconds: deadlines.verifySeconds,
       });
     }
-    const maxAge = maxAgeArgument(config);
-    if (config.statusSchedule && maxAge) {
-      add(STATUS_CRONJOB, config.statusSchedule, {
+    const maxAge = maxAgeArgument(args);
+    if (args.statusSchedule && maxAge) {
+      add(STATUS_CRONJOB, args.statusSchedule, {
         component: "staleness-check",
         args: ["status", "--max-age", maxAge],
         // A failed check must stay failed: that failed Job is the alert.
@@ -71,9 +71,11 @@ export class BackupSchedules extends pulumi.ComponentResource {
 
 /** `daily=26h,monthly=746h`: per scheduled type, the longest gap between two of its runs plus the
  * grace hours, so one missed run is enough to fail the check. Undefined when nothing is scheduled. */
-export function maxAgeArgument(config: Pick<StackConfig, "schedules" | "timeZone" | "statusGraceHours">): string | undefined {
-  const parts = (Object.entries(config.schedules) as [BackupType, string][]).map(
-    ([type, schedule]) => `${type}=${longestGapHours(schedule, config.timeZone) + config.statusGraceHours}h`,
+export function maxAgeArgument(
+  { schedules, timeZone, statusGraceHours }: Pick<BackupSchedulesArgs, "schedules" | "timeZone" | "statusGraceHours">,
+): string | undefined {
+  const parts = (Object.entries(schedules) as [BackupType, string][]).map(
+    ([type, schedule]) => `${type}=${longestGapHours(schedule, timeZone) + statusGraceHours}h`,
   );
   return parts.length > 0 ? parts.join(",") : undefined;
 }
