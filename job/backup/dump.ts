@@ -1,16 +1,17 @@
 // pg_dump → (row counter) → gzip (pigz on all cores, else zlib) → SHA-256 → the stream an upload
 // consumes. The stream only ends cleanly when pg_dump and the compressor exited 0 and the dump did
 // not stop inside a COPY block; otherwise it errors, so an upload of it is never completed.
-import { createHash } from "node:crypto";
 import os from "node:os";
 import { PassThrough, Transform, type Readable } from "node:stream";
+import { Sha256Tap } from "../streams";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import type { DumpFormat } from "../core/catalog";
 import { CopyRowCounter } from "../postgres/copy-counter";
 import type { BackupScope } from "../inventory";
 import type { PgConnection } from "../postgres/connection";
-import { startProcess, which, type RunningProcess } from "../postgres/process";
+import { captureOutput, startProcess, which, type RunningProcess } from "../postgres/process";
+import { quoteIdent } from "../postgres/sql";
 import type { Redactor } from "../core/redact";
 
 export interface DumpOptions {
@@ -57,10 +58,8 @@ export function pgDumpArgs(scope: BackupScope, format: DumpFormat, compressionLe
   return args;
 }
 
-/** A pg_dump name pattern matching exactly `name`. */
-export function exactNamePattern(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+/** A pg_dump name pattern matching exactly `name`: quoted, pg_dump takes it literally. */
+export const exactNamePattern = quoteIdent;
 
 export function startDump(options: DumpOptions): RunningDump {
   const { connection, scope, format, compressionLevel, redactor } = options;
@@ -72,11 +71,7 @@ export function startDump(options: DumpOptions): RunningDump {
     label: "pg_dump",
   });
   const processes: RunningProcess[] = [dump];
-  const hash = createHash("sha256");
-  let storedBytes = 0;
   const counter = format === "plain" ? new CopyRowCounter() : null;
-  let finished = false;
-  let sha256 = "";
 
   const compressed: Readable = (() => {
     if (format === "custom") return dump.child.stdout!;
@@ -104,37 +99,26 @@ export function startDump(options: DumpOptions): RunningDump {
 
   const abortAll = () => processes.forEach((p) => p.kill());
 
-  const output = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      storedBytes += chunk.length;
-      done(null, chunk);
-    },
-    flush(done) {
-      // End only when every process exited 0 and the dump is whole.
-      Promise.all(processes.map((p) => p.exited))
-        .then(() => {
-          if (counter && !counter.complete) throw new Error("pg_dump output ended inside a table's data: the dump is incomplete");
-          sha256 = hash.digest("hex");
-          finished = true;
-          done();
-        })
-        .catch((error: Error) => done(error));
+  // End only when every process exited 0 and the dump is whole.
+  const output = new Sha256Tap({
+    beforeEnd: async () => {
+      await Promise.all(processes.map((p) => p.exited));
+      if (counter && !counter.complete) throw new Error("pg_dump output ended inside a table's data: the dump is incomplete");
     },
   });
   compressed.on("error", (error) => output.destroy(error));
   compressed.pipe(output);
   output.on("close", () => {
-    if (!finished) abortAll();
+    if (output.digest === null) abortAll();
   });
 
   return {
     output,
     result: () => {
-      if (!finished) throw new Error("dump has not finished");
+      if (output.digest === null) throw new Error("dump has not finished");
       return {
-        sha256,
-        storedBytes,
+        sha256: output.digest,
+        storedBytes: output.bytes,
         dumpedBytes: counter?.bytes ?? null,
         rowCounts: counter ? counter.rowCounts : null,
       };
@@ -148,9 +132,5 @@ export function startDump(options: DumpOptions): RunningDump {
 
 /** `pg_dump --version`, e.g. "pg_dump (PostgreSQL) 15.19". */
 export async function pgDumpVersion(redactor: Redactor): Promise<string> {
-  const p = startProcess("pg_dump", ["--version"], { stdio: ["ignore", "pipe", "pipe"], redactor, label: "pg_dump" });
-  let out = "";
-  p.child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  await p.exited;
-  return out.trim();
+  return (await captureOutput("pg_dump", ["--version"], { redactor, label: "pg_dump" })).trim();
 }

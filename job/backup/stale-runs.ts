@@ -4,14 +4,15 @@
 // run of this type against this database is alive: a "running" manifest of the same database and
 // type is a dead run's. Uploads of other databases are only touched once their manifest says
 // "failed" or, without a manifest, once they are older than STALE_UPLOAD_MS.
-import { DUMP_EXTENSIONS, EXPIRY_TAG, MANIFEST_EXTENSION, objectLayout, type BackupType } from "../core/catalog";
+import { DUMP_EXTENSIONS, MANIFEST_EXTENSION, objectLayout, type BackupType } from "../core/catalog";
 import type { JobContext } from "../core/context";
 import { oneLine } from "../core/errors";
-import { parseManifest, serializeManifest, type BackupManifest } from "../inventory";
+import { parseManifest, writeManifest, type BackupManifest } from "../inventory";
 import type { IncompleteUpload } from "../core/repository";
+import { DAY_MS } from "../core/time";
 
 /** An upload without any manifest is left alone for a day (S3 lifecycle rules usually abort them too). */
-export const STALE_UPLOAD_MS = 24 * 3600 * 1000;
+export const STALE_UPLOAD_MS = DAY_MS;
 
 export interface StaleCleanup {
   abortedUploads: string[];
@@ -79,8 +80,7 @@ export async function cleanStaleRuns(
       durationMs: Math.max(0, finishedAt.getTime() - new Date(manifest.startedAt).getTime()),
     };
     try {
-      await repo.putBytes(key, serializeManifest(marked));
-      await repo.setTags(key, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+      await writeManifest(repo, key, marked);
       failed.push(manifest.id);
     } catch (error) {
       ctx.log.warn(`could not mark the dead run ${manifest.id} as failed: ${oneLine(error)}`);

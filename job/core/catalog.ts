@@ -59,6 +59,8 @@ export function retentionRules(
 export const DEFAULT_BUCKET = "backups";
 export const DEFAULT_PREFIX = "supabase";
 export const DEFAULT_BACKUP_NAME = "backup";
+/** gzip level of plain dumps (and pg_dump -Z of custom ones) unless BACKUP_COMPRESSION_LEVEL says. */
+export const DEFAULT_COMPRESSION_LEVEL = 6;
 
 export type DumpFormat = "plain" | "custom";
 export const DUMP_EXTENSIONS: Readonly<Record<DumpFormat, string>> = {

@@ -1,8 +1,9 @@
 // Settings come from the environment (names as in the seed) and flags override them. Read and
 // validated once, here; a missing or malformed setting is a one-line error naming it.
 import { z } from "zod";
-import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_PREFIX, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
+import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_COMPRESSION_LEVEL, DEFAULT_PREFIX, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
 import { usageError } from "./errors";
+import { DAY_SECONDS } from "./time";
 
 /** Every environment variable the job reads, in one place (the infra sets the same names). */
 export const ENV = {
@@ -135,6 +136,26 @@ export function postgresUrl(value: string | undefined, name: string): string {
   }
   if (!url.hostname) throw usageError(`${name} has no host: expected postgres://user:password@host:5432/database`);
   return value.trim();
+}
+
+/** The longest lock the job accepts (BACKUP_LOCK_SECONDS): ten years. */
+export const MAX_LOCK_SECONDS = 3650 * DAY_SECONDS;
+
+/** BACKUP_LOCK_SECONDS: how long each backup is locked on a bucket with Object Lock. */
+export function lockSecondsSetting(env: Env): number | undefined {
+  return optionalInt(env, ENV.lockSeconds, 1, MAX_LOCK_SECONDS);
+}
+
+/** BACKUP_COMPRESSION_LEVEL, or the catalog's default. */
+export function compressionLevelSetting(env: Env): number {
+  return optionalInt(env, ENV.compressionLevel, 1, 9) ?? DEFAULT_COMPRESSION_LEVEL;
+}
+
+/** Every `<NAME>_DB_URL` variable: where `restore --target <name>` resolves. */
+export function targetUrlSettings(env: Env): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (name.endsWith("_DB_URL") && value !== undefined) urls[name] = value;
+  return urls;
 }
 
 export function schemaList(value: string | undefined): string[] {

@@ -1,14 +1,15 @@
 // download: streams a dump to a file (or stdout) while checking its SHA-256. A mismatch removes
 // the partial file; on stdout the bytes are already out, so the exit code is the verdict.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
-import { Transform, type Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { findBackup, requireRestorable } from "./backups";
 import type { JobContext } from "../core/context";
 import { integrityError } from "../core/errors";
 import { formatBytes } from "../core/format";
+import { Sha256Tap } from "../streams";
 
 export interface DownloadOptions {
   id: string;
@@ -21,31 +22,23 @@ export async function downloadAction(ctx: JobContext, options: DownloadOptions):
   const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
   requireRestorable(entry, options.allowUnverified ?? false);
   const expected = entry.manifest?.sha256 ?? null;
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const tap = new Sha256Tap();
   const source = await ctx.repo.getStream(entry.key!);
   if (!options.file) {
     await pipeline(source, tap, options.stdout ?? process.stdout);
-    const sha = hash.digest("hex");
+    const sha = tap.digest!;
     if (expected && sha !== expected) throw integrityError(`checksum mismatch for ${entry.id}: got ${sha}, the manifest says ${expected}; discard what was written`);
-    return { file: null, sha256: sha, bytes };
+    return { file: null, sha256: sha, bytes: tap.bytes };
   }
   const target = path.resolve(options.file);
   const partial = `${target}.partial-${randomBytes(4).toString("hex")}`;
   try {
     await pipeline(source, tap, createWriteStream(partial, { flags: "wx", mode: 0o600 }));
-    const sha = hash.digest("hex");
+    const sha = tap.digest!;
     if (expected && sha !== expected) throw integrityError(`checksum mismatch for ${entry.id}: got ${sha}, the manifest says ${expected}; the download was removed`);
     await fs.rename(partial, target);
-    ctx.log.info(`downloaded ${entry.id} to ${target} (${formatBytes(bytes)}, sha256 ${expected ? "verified" : "not recorded"})`);
-    return { file: target, sha256: sha, bytes };
+    ctx.log.info(`downloaded ${entry.id} to ${target} (${formatBytes(tap.bytes)}, sha256 ${expected ? "verified" : "not recorded"})`);
+    return { file: target, sha256: sha, bytes: tap.bytes };
   } catch (error) {
     await fs.rm(partial, { force: true });
     throw error;

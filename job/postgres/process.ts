@@ -4,6 +4,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import type { Redactor } from "../core/redact";
+import { toolFailureLine } from "./failures";
 
 const STDERR_TAIL_BYTES = 8 * 1024;
 
@@ -37,13 +38,9 @@ export function startProcess(
     });
     child.once("close", (code, signal) => {
       if (code === 0) return resolve();
-      const lines = stderrTail().split("\n").filter((l) => l.trim() !== "");
-      let last = lines.find((l) => /error|fatal/i.test(l)) ?? lines[lines.length - 1];
-      // pg_dump/pg_restore put the server's own words on a "detail:" line after the error.
-      const detail = lines.find((l) => /detail: Error message from server:/.test(l));
-      if (last && detail && detail !== last) last = `${last.trim()} (${detail.replace(/^.*?detail: Error message from server:\s*/, "").replace(/\s+/g, " ").trim()})`;
+      const line = toolFailureLine(stderrTail());
       const why = signal ? `killed by ${signal}` : `exit code ${code}`;
-      reject(new Error(`${label} failed (${why})${last ? `: ${last.trim()}` : ""}`));
+      reject(new Error(`${label} failed (${why})${line ? `: ${line}` : ""}`));
     });
   });
   exited.catch(() => undefined); // observed by callers; never an unhandled rejection
@@ -70,4 +67,24 @@ export function which(command: string): string | null {
     }
   }
   return null;
+}
+
+/** Runs a command to its end and returns its standard output (decoded once at the end, so a
+ * character split across chunks stays whole); `input` is written to its standard input. Rejects as
+ * `startProcess` does when it exits non-zero. */
+export async function captureOutput(
+  command: string,
+  args: string[],
+  options: Omit<SpawnOptions, "stdio"> & { redactor: Redactor; label?: string; input?: string },
+): Promise<string> {
+  const { input, ...rest } = options;
+  const p = startProcess(command, args, { ...rest, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  const chunks: Buffer[] = [];
+  p.child.stdout!.on("data", (c: Buffer) => chunks.push(c));
+  if (input !== undefined) {
+    p.child.stdin!.on("error", () => undefined); // EPIPE when it stops early; its exit says why
+    p.child.stdin!.end(input);
+  }
+  await p.exited;
+  return Buffer.concat(chunks).toString("utf8");
 }

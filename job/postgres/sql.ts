@@ -55,8 +55,19 @@ export function unquoteIdentifier(text: string): string | null {
   return /^[A-Za-z_][A-Za-z0-9_$]*$/.test(t) ? t.toLowerCase() : null;
 }
 
+/** An identifier always in double quotes: for names the job puts into SQL it writes itself. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A string literal ('it''s'); with standard_conforming_strings on, as every supported server has. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** An identifier quoted only when it must be, the way pg_dump writes simple lowercase names. */
 export function quoteIdentifier(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
 }
 
 /** "schema.table" (each part bare or quoted) → [schema, table] unquoted; null when not qualified. */

@@ -2,6 +2,7 @@
 // before status calls the backups stopped (exit 5).
 import { BACKUP_TYPES, isBackupType, type BackupType } from "../core/catalog";
 import { usageError } from "../core/errors";
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, WEEK_MS } from "../core/time";
 
 export interface MaxAgeRule {
   type: BackupType;
@@ -10,7 +11,7 @@ export interface MaxAgeRule {
   spec: string;
 }
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS: Record<string, number> = { s: SECOND_MS, m: MINUTE_MS, h: HOUR_MS, d: DAY_MS, w: WEEK_MS };
 
 export function parseMaxAge(value: string): MaxAgeRule[] {
   const rules: MaxAgeRule[] = [];
@@ -29,8 +30,8 @@ export function parseMaxAge(value: string): MaxAgeRule[] {
 
 /** "30 h", "3 d", "45 min" */
 export function formatAge(ms: number): string {
-  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 172_800_000) return `${Math.round(ms / 3_600_000)} h`;
-  return `${Math.round(ms / 86_400_000)} d`;
+  if (ms < 2 * MINUTE_MS) return `${Math.round(ms / SECOND_MS)} s`;
+  if (ms < 2 * HOUR_MS) return `${Math.round(ms / MINUTE_MS)} min`;
+  if (ms < 2 * DAY_MS) return `${Math.round(ms / HOUR_MS)} h`;
+  return `${Math.round(ms / DAY_MS)} d`;
 }

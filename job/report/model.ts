@@ -3,11 +3,11 @@
 import { MIN_VERIFIED_RESTORE_POINTS, backupTypes, retentionRules, type BackupType } from "../core/catalog";
 import type { BackupEntry } from "../inventory";
 import { formatBytes, formatDay, formatMinute, formatSecond } from "../core/format";
-import { isFullBackup } from "../inventory";
 import { formatAge, type MaxAgeRule } from "./max-age";
-import { protectedRestorePoints } from "../retention";
+import { protectedRestorePoints, verifiedRestorePoints } from "../retention";
 import type { PitrSection } from "./pitr";
 import { managedStatusLabel, type ManagedBackup } from "./supabase-api";
+import { DAY_MS } from "../core/time";
 
 export interface ReportRow {
   id: string;
@@ -58,7 +58,7 @@ const STATUS_LABELS: Record<string, string> = { running: "Running", completed: "
 
 export function expiryOf(entry: BackupEntry, retention: Record<BackupType, number> = retentionRules()): Date | null {
   if (entry.type === "legacy") return null;
-  return new Date(entry.createdAt.getTime() + retention[entry.type] * 86_400_000);
+  return new Date(entry.createdAt.getTime() + retention[entry.type] * DAY_MS);
 }
 
 export function reportRow(entry: BackupEntry, retention?: Record<BackupType, number>, restorePoints?: ReadonlySet<string>): ReportRow {
@@ -118,7 +118,7 @@ export function buildStatusReport(
   const stored = entries.filter((e) => e.status === "completed" || e.status === "legacy");
   const successful = entries.filter((e) => e.status === "completed");
   const byTime = [...stored].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  const verified = successful.filter((e) => e.manifest && isFullBackup(e.manifest) && e.manifest.verification);
+  const verified = verifiedRestorePoints(successful);
   const warnings: string[] = [];
   if (successful.length === 0) warnings.push("There is no successful backup.");
   const invalid = entries.filter((e) => e.status === "invalid");
@@ -164,12 +164,20 @@ export function buildStatusReport(
   };
 }
 
+/** The "Expires" cell, as markdown and the HTML page show it. */
+export function expiresCell(row: ReportRow): string {
+  if (row.managed) return "by Supabase";
+  if (!row.expiresAt) return "never";
+  const day = formatDay(new Date(row.expiresAt));
+  return row.restorePoint ? `${day} (kept: restore point)` : day;
+}
+
 function table(rows: ReportRow[]): string {
   const lines = ["| ID | Type | Size | Created | Status | Expires |", "|----|------|------|---------|--------|---------|"];
   for (const r of rows) {
     const id = r.tag ? `${r.id} (${r.tag})` : r.id;
     const status = r.verified ? `${r.status}, verified` : r.status;
-    const expires = r.managed ? "by Supabase" : !r.expiresAt ? "never" : r.restorePoint ? `${formatDay(new Date(r.expiresAt))} (kept: restore point)` : formatDay(new Date(r.expiresAt));
+    const expires = expiresCell(r);
     const size = r.managed ? "n/a" : formatBytes(r.size);
     lines.push(`| ${id} | ${r.typeLabel} | ${size} | ${formatMinute(new Date(r.createdAt))} | ${status} | ${expires} |`);
   }

@@ -4,7 +4,7 @@
 // PRODUCTION_DB_URL, or unknown) also needs an approver, the backup id repeated with --confirm, a
 // verified backup, and a safety backup of the target taken just before.
 import { findBackup, requireRestorable, unusedTag } from "../inventory";
-import { ENV, given, nonEmpty } from "../core/settings";
+import { given } from "../core/settings";
 import type { JobContext } from "../core/context";
 import { prepareDump, type PreparedDump } from "./contents";
 import { DbBackupError, oneLine, refusal } from "../core/errors";
@@ -19,11 +19,12 @@ import { writeRequest, type RestoreRequestRecord } from "./requests";
 import { resolveTarget } from "./target";
 import { cleanPreamble, inspectTarget, restoreFootprint, type TargetInspection } from "./inspect";
 import { createBackup } from "../backup";
+import { publishEvent } from "../events";
 import type { RestorePlan, RestoreOptions, RestoreReport } from "./types";
 
 export async function restoreAction(ctx: JobContext, options: RestoreOptions): Promise<RestoreReport | RestorePlan> {
   validateBackupId(options.id);
-  if (isAutoBackupId(options.id)) throw refusal(autoRestorePointer(options.id, nonEmpty(options.env, ENV.supabaseProjectId)));
+  if (isAutoBackupId(options.id)) throw refusal(autoRestorePointer(options.id, options.settings.supabaseProjectId));
   const decision: Decision = {
     approvedBy: given(options.approvedBy),
     confirm: given(options.confirm),
@@ -31,10 +32,11 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
     requestId: given(options.requestId),
   };
   if (decision.requestId !== undefined) validateBackupId(decision.requestId, "request id");
-  const target = resolveTarget(options.target, options.env);
+  const target = resolveTarget(options.target, options.settings.targetUrls);
   ctx.redactor.addUrl(target.url);
   const connection = pgConnection(target.url);
-  const environment = targetEnvironment({ target, targetEnvFlag: given(options.targetEnv), runEnvironment: ctx.environment, env: options.env });
+  const { productionUrl, sourceUrl } = options.settings;
+  const environment = targetEnvironment({ target, targetEnvFlag: given(options.targetEnv), runEnvironment: ctx.environment, productionUrl, sourceUrl });
   const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
   requireRestorable(entry, options.allowUnverified ?? false);
 
@@ -95,7 +97,7 @@ interface RunInput extends GateInput {
 
 async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreReport> {
   const { entry, options, decision, environment, inspection, prepared, connection } = input;
-  const started = Date.now();
+  const started = ctx.clock().getTime();
   const record: RestoreRequestRecord | undefined = decision.requestId
     ? {
         requestId: decision.requestId,
@@ -130,7 +132,7 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
   try {
     if (environment.production && !options.skipSafetyBackup) safetyBackup = await takeSafetyBackup(ctx, input);
     if (record) await writeRequest(ctx, { ...record, safetyBackup });
-    await publish(ctx, "restoreStarted", { ...about, safetyBackup }, `${entry.id}-restore-started-${started}`);
+    await publishEvent(ctx, "restoreStarted", { ...about, safetyBackup }, `${entry.id}-restore-started-${started}`);
     announced = true;
     const clean = options.clean === true && cleanNeeded(inspection);
     const cleaned = clean ? (inspection.footprint.mode === "schemas" ? inspection.existingSchemas : inspection.occupied) : [];
@@ -145,7 +147,7 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
       id: entry.id,
       target: connection.display,
       ...outcome,
-      durationMs: Date.now() - started,
+      durationMs: ctx.clock().getTime() - started,
       environment: environment.name,
       production: environment.production,
       approvedBy: decision.approvedBy ?? null,
@@ -154,7 +156,7 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
       requestId: decision.requestId ?? null,
       cleaned,
     };
-    await publish(ctx, "restored", { ...about, safetyBackup, sha256: outcome.sha256, durationMs: report.durationMs }, `${entry.id}-restored-${started}`);
+    await publishEvent(ctx, "restored", { ...about, safetyBackup, sha256: outcome.sha256, durationMs: report.durationMs }, `${entry.id}-restored-${started}`);
     if (record) await writeRequest(ctx, { ...record, safetyBackup, status: "completed", finishedAt: ctx.clock().toISOString() });
     if (options.json) ctx.log.out(JSON.stringify(report, null, 2));
     else {
@@ -165,7 +167,7 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
     return report;
   } catch (error) {
     const why = ctx.redactor.redact(oneLine(error));
-    if (announced) await publish(ctx, "restoreFailed", { ...about, safetyBackup, error: why }, `${entry.id}-restore-failed-${started}`);
+    if (announced) await publishEvent(ctx, "restoreFailed", { ...about, safetyBackup, error: why }, `${entry.id}-restore-failed-${started}`);
     if (record) await writeRequest(ctx, { ...record, safetyBackup, status: "failed", finishedAt: ctx.clock().toISOString(), error: why }).catch(() => undefined);
     throw error;
   }
@@ -174,7 +176,7 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
 /** A pre_migration backup of the target, so the restore can be undone. If it fails, nothing is
  * restored: --skip-safety-backup --reason is the way past a target too broken to back up. */
 async function takeSafetyBackup(ctx: JobContext, input: RunInput): Promise<string> {
-  const settings = input.options.safetyBackup ?? { backupName: "backup", compressionLevel: 6 };
+  const settings = input.options.settings.safetyBackup;
   ctx.log.info(`taking a safety backup of ${input.connection.display} (pre_migration, tag ${input.safetyTag}) before the restore`);
   const quiet: JobContext = {
     ...ctx,
@@ -205,11 +207,6 @@ async function takeSafetyBackup(ctx: JobContext, input: RunInput): Promise<strin
       `the safety backup of ${input.connection.display} failed, so nothing was restored (${oneLine(error)}); if the target is too broken to back up, add --skip-safety-backup --reason "<why>"`,
     );
   }
-}
-
-async function publish(ctx: JobContext, name: "restoreStarted" | "restored" | "restoreFailed", payload: Record<string, unknown>, messageId: string): Promise<void> {
-  const event = await ctx.events.publish(name, payload, messageId);
-  if (!event.delivered && ctx.events.configured) ctx.log.warn(`event ${event.subject} was not delivered: ${event.error}`);
 }
 
 /** One line for a refused restore of an Auto id: where Supabase restores it. */

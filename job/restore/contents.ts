@@ -7,7 +7,7 @@ import zlib from "node:zlib";
 import type { BackupEntry } from "../inventory";
 import type { JobContext } from "../core/context";
 import type { PgConnection } from "../postgres/connection";
-import { startProcess } from "../postgres/process";
+import { captureOutput, startProcess } from "../postgres/process";
 import { quoteIdentifier, unquoteIdentifier } from "../postgres/sql";
 import type { Redactor } from "../core/redact";
 import { downloadVerified, restoreCustom, restorePlain, type RestoreOutcome } from "./engine";
@@ -113,11 +113,7 @@ async function plainCreatedSchemas(ctx: JobContext, key: string): Promise<string
 
 /** Schemas and tables from the archive's table of contents (`pg_restore --list`). */
 async function archiveContents(archive: string, redactor: Redactor): Promise<DumpContents> {
-  const p = startProcess("pg_restore", ["--list", archive], { stdio: ["ignore", "pipe", "pipe"], redactor, label: "pg_restore --list" });
-  let out = "";
-  p.child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  await p.exited;
-  return parseTableOfContents(out);
+  return parseTableOfContents(await captureOutput("pg_restore", ["--list", archive], { redactor, label: "pg_restore --list" }));
 }
 
 export function parseTableOfContents(toc: string): DumpContents {

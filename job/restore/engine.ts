@@ -4,18 +4,19 @@
 // transaction; on any error psql is killed, never sent EOF (an EOF inside COPY ends the data
 // silently and would commit). Custom archives are downloaded to a file while hashing, then given
 // to pg_restore.
-import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
+import { Sha256Tap, isCorruptCompression } from "../streams";
 import { finished, pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import { failure, integrityError, oneLine, refusal } from "../core/errors";
-import { safeQualifiedName } from "../postgres/sql";
+import { DbBackupError, failure, integrityError, oneLine, refusal } from "../core/errors";
+import { toolFailureLine } from "../postgres/failures";
+import { quoteLiteral, safeQualifiedName } from "../postgres/sql";
 import type { PgConnection } from "../postgres/connection";
-import { startProcess } from "../postgres/process";
+import { captureOutput, startProcess } from "../postgres/process";
 import type { Redactor } from "../core/redact";
 
 export interface RestoreInput {
@@ -36,22 +37,6 @@ export interface RestoreOutcome {
   checkedTables: number;
 }
 
-function hashingTap(onDone: (sha: string, bytes: number) => void): Transform {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  return new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-    flush(done) {
-      onDone(hash.digest("hex"), bytes);
-      done();
-    },
-  });
-}
-
 /** A DO block that raises (aborting the transaction) when a table's rows differ from the manifest. */
 export function rowCountCheckSql(expected: Record<string, number>): string {
   // The body's dollar-quote tag must not occur in any name (a quoted identifier may contain "$").
@@ -60,8 +45,7 @@ export function rowCountCheckSql(expected: Record<string, number>): string {
   const checks = Object.entries(expected).map(([name, rows]) => {
     const ident = safeQualifiedName(name);
     if (!Number.isSafeInteger(rows) || rows < 0) throw integrityError(`manifest row count for ${name} is invalid`);
-    const literal = "'" + name.replace(/'/g, "''") + "'";
-    return `  SELECT count(*) INTO n FROM ONLY ${ident};\n  IF n <> ${rows} THEN RAISE EXCEPTION 'db-backup: row count mismatch for %: % restored, ${rows} in the manifest', ${literal}, n; END IF;`;
+    return `  SELECT count(*) INTO n FROM ONLY ${ident};\n  IF n <> ${rows} THEN RAISE EXCEPTION 'db-backup: row count mismatch for %: % restored, ${rows} in the manifest', ${quoteLiteral(name)}, n; END IF;`;
   });
   return `DO ${tag} DECLARE n bigint; BEGIN\n${checks.join("\n")}\nEND ${tag};\n`;
 }
@@ -75,20 +59,19 @@ export async function restorePlain(input: RestoreInput): Promise<RestoreOutcome>
   );
   const stdin = psql.child.stdin!;
   stdin.on("error", () => undefined); // EPIPE when psql stops early; its exit says why
-  let sha = "";
-  let bytes = 0;
   const write = async (data: Buffer | string) => {
     if (psql.child.exitCode !== null) throw new Error("psql stopped early");
     if (!stdin.write(data)) await Promise.race([once(stdin, "drain"), psql.exited.then(() => { throw new Error("psql stopped early"); })]);
   };
   const gunzip = zlib.createGunzip();
-  const tap = hashingTap((s, b) => ((sha = s), (bytes = b)));
+  const tap = new Sha256Tap();
   try {
     if (input.preamble) await write(input.preamble);
     input.source.on("error", (e) => tap.destroy(e));
     tap.on("error", (e) => gunzip.destroy(e));
     input.source.pipe(tap).pipe(gunzip);
     for await (const chunk of gunzip as AsyncIterable<Buffer>) await write(chunk);
+    const sha = tap.digest!;
     if (input.expectedSha256 !== null && sha !== input.expectedSha256) {
       throw integrityError(`checksum mismatch: the object's SHA-256 is ${sha}, the manifest says ${input.expectedSha256}; nothing was restored`);
     }
@@ -96,23 +79,21 @@ export async function restorePlain(input: RestoreInput): Promise<RestoreOutcome>
     if (Object.keys(expected).length > 0) await write(rowCountCheckSql(expected));
     stdin.end(); // the only way psql commits
     await psql.exited;
-    return { sha256: sha, bytes, checkedTables: Object.keys(expected).length };
+    return { sha256: sha, bytes: tap.bytes, checkedTables: Object.keys(expected).length };
   } catch (error) {
     psql.kill();
     await psql.exited.catch(() => undefined);
-    if (error instanceof Error && error.name === "DbBackupError") throw error;
+    if (error instanceof DbBackupError) throw error;
     // Say why: a corrupt object makes psql or gunzip fail, but the cause is the object. Read
     // the rest of it through the hash to tell the two apart.
-    if (input.expectedSha256 !== null && (await objectMatches(input.source, tap, () => sha, input.expectedSha256)) === false) {
+    if (input.expectedSha256 !== null && (await objectMatches(input.source, tap, input.expectedSha256)) === false) {
       throw integrityError(`checksum mismatch: the stored dump is not the one the manifest describes (corrupt or tampered); nothing was restored`);
     }
     if (psql.child.exitCode !== null && psql.child.exitCode !== 0) {
-      const tail = psql.stderrTail();
-      const line = tail.split("\n").find((l) => /ERROR|FATAL/.test(l)) ?? tail.split("\n").pop();
-      throw new Error(`psql failed, nothing was committed: ${line?.trim()}`);
+      throw new Error(`psql failed, nothing was committed: ${toolFailureLine(psql.stderrTail())}`, { cause: error });
     }
-    if (/incorrect header check|unexpected end of file|invalid|Z_/i.test(oneLine(error))) {
-      throw integrityError(`the stored dump is corrupt (${oneLine(error)}); nothing was restored`);
+    if (isCorruptCompression(error)) {
+      throw integrityError(`the stored dump is corrupt (${oneLine(error)}); nothing was restored`, error);
     }
     throw error;
   }
@@ -120,14 +101,14 @@ export async function restorePlain(input: RestoreInput): Promise<RestoreOutcome>
 
 /** Drains what is left of `source` through the hashing tap: whether the digest matches, or null
  * when the object could not be read to its end (a network error is not corruption). */
-async function objectMatches(source: Readable, tap: Transform, digest: () => string, expected: string): Promise<boolean | null> {
+async function objectMatches(source: Readable, tap: Sha256Tap, expected: string): Promise<boolean | null> {
   if (source.destroyed && !source.readableEnded) return null;
   try {
     tap.unpipe();
     tap.removeAllListeners("error");
     tap.on("data", () => undefined);
     if (!tap.writableFinished) await finished(tap);
-    return digest() === expected;
+    return tap.digest === expected;
   } catch {
     return null;
   }
@@ -141,14 +122,14 @@ export async function downloadVerified(
 ): Promise<{ file: string; dir: string; sha256: string; bytes: number }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "db-backup-"));
   const file = path.join(dir, fileName);
-  let sha = "";
-  let bytes = 0;
+  const tap = new Sha256Tap();
   try {
-    await pipeline(source, hashingTap((s, b) => ((sha = s), (bytes = b))), createWriteStream(file, { mode: 0o600 }));
+    await pipeline(source, tap, createWriteStream(file, { mode: 0o600 }));
+    const sha = tap.digest!;
     if (expectedSha256 !== null && sha !== expectedSha256) {
       throw integrityError(`checksum mismatch: the object's SHA-256 is ${sha}, the manifest says ${expectedSha256}; nothing was restored`);
     }
-    return { file, dir, sha256: sha, bytes };
+    return { file, dir, sha256: sha, bytes: tap.bytes };
   } catch (error) {
     await fs.rm(dir, { recursive: true, force: true });
     throw error;
@@ -184,7 +165,7 @@ export async function restoreCustom(input: CustomRestoreInput): Promise<void> {
     try {
       await run();
     } catch (error) {
-      throw new Error(`${oneLine(error)}; it ran in one transaction, nothing was committed`);
+      throw new Error(`${oneLine(error)}; it ran in one transaction, nothing was committed`, { cause: error });
     }
     return;
   }
@@ -204,7 +185,7 @@ export async function restoreCustom(input: CustomRestoreInput): Promise<void> {
       const after = await targetState(input.target, input.redactor);
       if (JSON.stringify(after) !== JSON.stringify(before)) throw new Error("objects remain after the cleanup");
     } catch (cleanupError) {
-      throw failure(`${reason}; dropping what the parallel restore created failed too (${oneLine(cleanupError)}): ${input.target.display} is NOT as it was`);
+      throw failure(`${reason}; dropping what the parallel restore created failed too (${oneLine(cleanupError)}): ${input.target.display} is NOT as it was`, cleanupError);
     }
     throw failure(`${reason}; the parallel restore's objects were dropped, ${input.target.display} is as it was`);
   }
@@ -247,8 +228,7 @@ async function targetState(target: PgConnection, redactor: Redactor): Promise<Ta
   return JSON.parse(await psqlQuery(target, redactor, STATE_SQL, false)) as TargetState;
 }
 
-const literal = (s: string) => "'" + s.replace(/'/g, "''") + "'";
-const textArray = (items: string[]) => `ARRAY[${items.map(literal).join(",")}]::text[]`;
+const textArray = (items: string[]) => `ARRAY[${items.map(quoteLiteral).join(",")}]::text[]`;
 
 /** One transaction that takes the target back to `before` (which had no objects of its own). */
 export function cleanupSql(before: TargetState): string {
@@ -256,18 +236,18 @@ export function cleanupSql(before: TargetState): string {
   const resetSchemas = kept
     .map((s) => {
       const ident = `%I`;
-      return `  IF (SELECT ARRAY(SELECT a::text FROM unnest(coalesce(nspacl, acldefault('n', nspowner))) a ORDER BY 1) FROM pg_namespace WHERE nspname = ${literal(s.name)}) IS DISTINCT FROM ${textArray(s.acl)} THEN
-    FOR g IN SELECT DISTINCT grantee FROM pg_namespace, aclexplode(coalesce(nspacl, acldefault('n', nspowner))) WHERE nspname = ${literal(s.name)} LOOP
-      EXECUTE format('REVOKE ALL ON SCHEMA ${ident} FROM %s', ${literal(s.name)}, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END);
+      return `  IF (SELECT ARRAY(SELECT a::text FROM unnest(coalesce(nspacl, acldefault('n', nspowner))) a ORDER BY 1) FROM pg_namespace WHERE nspname = ${quoteLiteral(s.name)}) IS DISTINCT FROM ${textArray(s.acl)} THEN
+    FOR g IN SELECT DISTINCT grantee FROM pg_namespace, aclexplode(coalesce(nspacl, acldefault('n', nspowner))) WHERE nspname = ${quoteLiteral(s.name)} LOOP
+      EXECUTE format('REVOKE ALL ON SCHEMA ${ident} FROM %s', ${quoteLiteral(s.name)}, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END);
     END LOOP;
     FOR g IN SELECT * FROM aclexplode(${textArray(s.acl)}::aclitem[]) LOOP
-      EXECUTE format('GRANT %s ON SCHEMA ${ident} TO %s%s', g.privilege_type, ${literal(s.name)}, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+      EXECUTE format('GRANT %s ON SCHEMA ${ident} TO %s%s', g.privilege_type, ${quoteLiteral(s.name)}, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(g.grantee)) END, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
   END IF;
-  IF (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = ${literal(s.name)}) <> ${literal(s.owner)} THEN
-    EXECUTE format('ALTER SCHEMA ${ident} OWNER TO %s', ${literal(s.name)}, ${literal(s.owner)});
+  IF (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = ${quoteLiteral(s.name)}) <> ${quoteLiteral(s.owner)} THEN
+    EXECUTE format('ALTER SCHEMA ${ident} OWNER TO %s', ${quoteLiteral(s.name)}, ${quoteLiteral(s.owner)});
   END IF;
-  EXECUTE format('COMMENT ON SCHEMA ${ident} IS %s', ${literal(s.name)}, ${s.comment === null ? "'NULL'" : `quote_literal(${literal(s.comment)})`});`;
+  EXECUTE format('COMMENT ON SCHEMA ${ident} IS %s', ${quoteLiteral(s.name)}, ${s.comment === null ? "'NULL'" : `quote_literal(${quoteLiteral(s.comment)})`});`;
     })
     .join("\n");
   return `DO $dbbackup_cleanup$ DECLARE r record; g record; BEGIN
@@ -308,11 +288,6 @@ END $dbbackup_cleanup$;
 async function psqlQuery(target: PgConnection, redactor: Redactor, sql: string, transaction: boolean): Promise<string> {
   const args = ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "--no-password", "-d", target.url];
   if (transaction) args.push("--single-transaction");
-  const p = startProcess("psql", args, { env: { ...target.env, PGOPTIONS: "-c client_min_messages=warning" }, stdio: ["pipe", "pipe", "pipe"], redactor, label: "psql" });
-  let out = "";
-  p.child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
-  p.child.stdin!.on("error", () => undefined);
-  p.child.stdin!.end(sql);
-  await p.exited;
-  return out.trim();
+  const env = { ...target.env, PGOPTIONS: "-c client_min_messages=warning" };
+  return (await captureOutput("psql", args, { env, redactor, label: "psql", input: sql })).trim();
 }

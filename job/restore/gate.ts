@@ -1,7 +1,7 @@
 // The production gate: which environment a restore target belongs to, and what a restore there
 // needs. It fails safe: a target whose environment cannot be told is production.
 import { isProductionEnvName } from "../core/catalog";
-import { ENV, nonEmpty, type Env } from "../core/settings";
+import { ENV } from "../core/settings";
 import { sameDatabase } from "../postgres/connection";
 import type { RestoreTarget } from "./target";
 
@@ -23,11 +23,12 @@ export function targetEnvironment(input: {
   target: RestoreTarget;
   targetEnvFlag?: string;
   runEnvironment?: string;
-  env: Env;
+  /** PRODUCTION_DB_URL. */
+  productionUrl?: string;
+  /** SUPABASE_DB_URL. */
+  sourceUrl?: string;
 }): TargetEnvironment {
-  const { target, env } = input;
-  const productionUrl = nonEmpty(env, ENV.productionDbUrl);
-  const sourceUrl = nonEmpty(env, ENV.sourceDbUrl);
+  const { target, productionUrl, sourceUrl } = input;
   const names = [input.targetEnvFlag, target.envName]
     .filter((n): n is string => n !== undefined && n.trim() !== "")
     .map((n) => n.trim().toLowerCase());

@@ -4,7 +4,7 @@
 import pg from "pg";
 import type { DumpContents } from "./contents";
 import { parseQualifiedName, quoteIdentifier, splitQualifiedName } from "../postgres/sql";
-import { DbBackupError, oneLine } from "../core/errors";
+import { failure, oneLine } from "../core/errors";
 import type { BackupScope } from "../inventory";
 import { connectPg } from "../postgres/connection";
 
@@ -51,7 +51,7 @@ export async function inspectTarget(url: string, display: string, footprint: Res
   try {
     client = await connectPg(url);
   } catch (error) {
-    throw new DbBackupError("failed", `cannot connect to the target database ${display}: ${oneLine(error)}`);
+    throw failure(`cannot connect to the target database ${display}: ${oneLine(error)}`, error);
   }
   try {
     const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);

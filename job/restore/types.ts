@@ -1,7 +1,6 @@
 // What a restore is asked to do and what it reports: the command's options (resolved settings, not
 // raw environment), its report, and its dry-run plan.
 import type { GateCheck } from "../core/checks";
-import type { Env } from "../core/settings";
 
 export interface SafetyBackupSettings {
   backupName: string;
@@ -9,10 +8,24 @@ export interface SafetyBackupSettings {
   lockSeconds?: number;
 }
 
+/** What a restore reads from the environment, resolved once by the command line. */
+export interface RestoreSettings {
+  /** The `<NAME>_DB_URL` variables `--target <name>` resolves through. */
+  targetUrls: Record<string, string>;
+  /** PRODUCTION_DB_URL: a target on its database counts as production. */
+  productionUrl?: string;
+  /** SUPABASE_DB_URL: a target that is this run's own source belongs to the run's environment. */
+  sourceUrl?: string;
+  /** SUPABASE_PROJECT_ID: named when an Auto backup id is refused. */
+  supabaseProjectId?: string;
+  /** How the safety backup of a production target is taken. */
+  safetyBackup: SafetyBackupSettings;
+}
+
 export interface RestoreOptions {
   id: string;
   target?: string;
-  env: Env;
+  settings: RestoreSettings;
   jobs?: number;
   allowUnverified?: boolean;
   json?: boolean;
@@ -28,7 +41,6 @@ export interface RestoreOptions {
   skipSafetyBackup?: boolean;
   /** Print every check and what would happen; touch nothing. */
   dryRun?: boolean;
-  safetyBackup?: SafetyBackupSettings;
 }
 
 export interface RestoreReport {

@@ -5,11 +5,12 @@
 import { findBackup, listBackups, type BackupEntry } from "../inventory";
 import { MIN_RETENTION_DAYS, MIN_VERIFIED_RESTORE_POINTS, RESTORE_POINT_TAG, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
-import { DbBackupError, oneLine, refusal } from "../core/errors";
+import { failure, oneLine, refusal } from "../core/errors";
 import { formatMinute } from "../core/format";
 import { firstFailure, renderChecks, type GateCheck } from "../core/checks";
 import { isAutoBackupId, validateBackupId } from "../core/ids";
 import { isVerifiedRestorePoint, protectedRestorePoints, verifiedRestorePoints } from "./restore-points";
+import { DAY_MS } from "../core/time";
 
 export interface DeleteOptions {
   id: string;
@@ -24,8 +25,6 @@ export interface DeleteReport {
   checks: GateCheck[];
   keys: string[];
 }
-
-const DAY_MS = 86_400_000;
 
 export async function deleteAction(ctx: JobContext, options: DeleteOptions): Promise<DeleteReport> {
   validateBackupId(options.id);
@@ -55,9 +54,9 @@ export async function deleteAction(ctx: JobContext, options: DeleteOptions): Pro
     } catch (error) {
       const code = (error as { code?: string })?.code;
       if (code === "AccessDenied") {
-        throw refusal(`the storage refused to delete ${ctx.repo.displayPath(key)}: a version is still under Object Lock retention or legal hold (${oneLine(error)}); wait until its retention ends or release the hold`);
+        throw refusal(`the storage refused to delete ${ctx.repo.displayPath(key)}: a version is still under Object Lock retention or legal hold (${oneLine(error)}); wait until its retention ends or release the hold`, error);
       }
-      throw new DbBackupError("failed", `deleting ${ctx.repo.displayPath(key)} failed: ${oneLine(error)}`);
+      throw failure(`deleting ${ctx.repo.displayPath(key)} failed: ${oneLine(error)}`, error);
     }
   }
   if (options.json) ctx.log.out(JSON.stringify(report, null, 2));

@@ -80,7 +80,7 @@ export class S3Repository implements BackupRepository {
     try {
       exists = await this.client.bucketExists(this.bucket);
     } catch (error) {
-      throw new Error(`cannot reach S3 bucket ${this.bucket} at ${this.location}: ${describeS3Error(error)}`);
+      throw new Error(`cannot reach S3 bucket ${this.bucket} at ${this.location}: ${describeS3Error(error)}`, { cause: error });
     }
     if (!exists) {
       throw new Error(`S3 bucket ${this.bucket} does not exist at ${this.location}: create it (pulumi up does) or set MINIO_BUCKET`);
@@ -91,7 +91,7 @@ export class S3Repository implements BackupRepository {
     const headers = { "Content-Type": contentType };
     const s3 = <T>(call: Promise<T>): Promise<T> =>
       call.catch((error: unknown) => {
-        throw new Error(`S3 upload of ${key} failed: ${describeS3Error(error)}`);
+        throw new Error(`S3 upload of ${key} failed: ${describeS3Error(error)}`, { cause: error });
       });
     let uploadId: string | undefined;
     let partNumber = 0;
@@ -302,7 +302,7 @@ function readCa(file: string): Buffer {
   try {
     ca = readFileSync(file);
   } catch (error) {
-    throw usageError(`MINIO_CA_FILE ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}): give a PEM file with the CA of the S3 endpoint`);
+    throw usageError(`MINIO_CA_FILE ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? oneLine(error)}): give a PEM file with the CA of the S3 endpoint`, error);
   }
   if (!ca.toString("latin1").includes("-----BEGIN CERTIFICATE-----")) {
     throw usageError(`MINIO_CA_FILE ${file} holds no PEM certificate: give the CA of the S3 endpoint in PEM form`);

@@ -3,22 +3,25 @@
 // server — never the source's unless --allow-source-server — and every table's row count is
 // compared with the manifest's. A verified backup records the verification in its manifest and
 // becomes a restore point; the newest ones are then protected by the storage.
-import { createHash, randomBytes } from "node:crypto";
-import { Transform } from "node:stream";
+import { randomBytes } from "node:crypto";
 import zlib from "node:zlib";
 import pg from "pg";
-import { findBackup, listBackups, type BackupEntry, isFullBackup, serializeManifest, type BackupManifest, type Verification } from "../inventory";
-import { EXPIRY_TAG, MIN_RETENTION_DAYS, objectLayout } from "../core/catalog";
+import { findBackup, isFullBackup, listBackups, writeManifest, type BackupEntry, type BackupManifest, type Verification } from "../inventory";
+import { MIN_RETENTION_DAYS, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
+import { publishEvent } from "../events";
 import { CopyRowCounter } from "../postgres/copy-counter";
 import { prepareDump, type PreparedDump } from "../restore";
 import { DbBackupError, failure, integrityError, oneLine, refusal, usageError } from "../core/errors";
 import { formatDuration } from "../core/format";
+import { Sha256Tap } from "../streams";
 import { timestampPart, validateBackupId } from "../core/ids";
 import { connectPg, displayDatabase, pgConnection, sameServer, withDatabase } from "../postgres/connection";
-import { safeQualifiedName } from "../postgres/sql";
+import { isConnectionFailure } from "../postgres/failures";
+import { quoteIdent, safeQualifiedName } from "../postgres/sql";
 import { refreshRestorePoints, releaseProtection } from "../retention";
 import { ensureRoles, rolesInDump } from "./roles";
+import { DAY_SECONDS, MINUTE_MS, SECOND_MS } from "../core/time";
 
 export interface VerifyOptions {
   /** Default: the newest full backup not verified yet. */
@@ -52,7 +55,7 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
   const manifest = requireVerifiable(entry);
   refuseSourceServer(options, manifest);
 
-  const started = Date.now();
+  const started = ctx.clock().getTime();
   const server = serverOf(options.verifyDbUrl);
   const scratch = `dbbackup_verify_${timestampPart(ctx.clock())}_${randomBytes(3).toString("hex")}`;
   ctx.log.info(`verifying ${entry.id}: restoring into scratch database ${scratch} on ${server}`);
@@ -70,7 +73,7 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
     createdRoles = result.createdRoles;
     verification = {
       verifiedAt: ctx.clock().toISOString(),
-      durationMs: Date.now() - started,
+      durationMs: ctx.clock().getTime() - started,
       tables: Object.keys(result.rowCounts).length,
       rows: Object.values(result.rowCounts).reduce((a, b) => a + b, 0),
       server,
@@ -82,12 +85,12 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
 
   await rewriteManifest(ctx, { ...manifest, verification }, options.lockSeconds);
   const points = await refreshRestorePoints(ctx);
-  const event = await ctx.events.publish(
+  await publishEvent(
+    ctx,
     "verified",
     { backup: entry.id, id: entry.id, type: manifest.type, path: ctx.repo.displayPath(entry.key!), ...verification, ...(ctx.environment ? { environment: ctx.environment } : {}) },
     `${entry.id}-verified-${verification.verifiedAt}`,
   );
-  if (!event.delivered && ctx.events.configured) ctx.log.warn(`event ${event.subject} was not delivered: ${event.error}`);
 
   const report: VerifyReport = { id: entry.id, verification, createdRoles, restorePoints: points.protected };
   if (options.json) ctx.log.out(JSON.stringify(report, null, 2));
@@ -140,7 +143,7 @@ async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url:
     try {
       client = await connectPg(serverUrl);
     } catch (error) {
-      throw failure(`cannot connect to the verification server ${serverOf(serverUrl)} (VERIFY_DB_URL): ${oneLine(error)}`);
+      throw failure(`cannot connect to the verification server ${serverOf(serverUrl)} (VERIFY_DB_URL): ${oneLine(error)}`, error);
     }
     try {
       return await run(client);
@@ -148,12 +151,12 @@ async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url:
       await client.end().catch(() => undefined);
     }
   };
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
+  await admin((c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
   try {
     return await fn(withDatabase(serverUrl, name));
   } finally {
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).catch(async () => {
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}"`));
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).catch(async () => {
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`));
     });
   }
 }
@@ -180,7 +183,7 @@ async function restoreAndCount(
   } catch (error) {
     if (error instanceof DbBackupError) throw error;
     const why = oneLine(error);
-    if (/could not connect|connection to server|timeout expired/i.test(why)) throw failure(`the scratch restore could not reach ${serverOf(serverUrl)}: ${why}`);
+    if (isConnectionFailure(error)) throw failure(`the scratch restore could not reach ${serverOf(serverUrl)}: ${why}`, error);
     throw integrityError(`the backup does not restore cleanly: ${why}`);
   }
   const restored = await countTables(scratchUrl, Object.keys(expected));
@@ -193,14 +196,8 @@ async function restoreAndCount(
 /** Plain: the stored object through SHA-256 and gunzip. Custom: already checked on download. */
 async function scanDump(ctx: JobContext, prepared: PreparedDump, manifest: BackupManifest): Promise<{ roles: string[]; rowCounts: Record<string, number> }> {
   if (manifest.format === "plain") {
-    const hash = createHash("sha256");
     const source = await ctx.repo.getStream(prepared.entry.key!);
-    const tap = new Transform({
-      transform(chunk: Buffer, _e, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
+    const tap = new Sha256Tap();
     const gunzip = zlib.createGunzip();
     source.on("error", (e) => tap.destroy(e));
     tap.on("error", (e) => gunzip.destroy(e));
@@ -209,9 +206,9 @@ async function scanDump(ctx: JobContext, prepared: PreparedDump, manifest: Backu
     try {
       scanned = await scanSql(gunzip);
     } catch (error) {
-      throw integrityError(`the stored dump is corrupt (${oneLine(error)}): checksum or compression broken`);
+      throw integrityError(`the stored dump is corrupt (${oneLine(error)}): checksum or compression broken`, error);
     }
-    const sha = hash.digest("hex");
+    const sha = tap.digest;
     if (sha !== manifest.sha256) throw integrityError(`checksum mismatch: the object's SHA-256 is ${sha}, the manifest says ${manifest.sha256}`);
     return scanned;
   }
@@ -249,22 +246,21 @@ async function countTables(url: string, tables: string[]): Promise<Record<string
 async function rewriteManifest(ctx: JobContext, manifest: BackupManifest, lockSeconds: number | undefined): Promise<void> {
   const key = objectLayout.manifestKey(ctx.prefix, manifest.type, manifest.id);
   await releaseProtection(ctx, key);
-  await ctx.repo.putBytes(key, serializeManifest(manifest));
-  await ctx.repo.setTags(key, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
-  const until = new Date(new Date(manifest.finishedAt).getTime() + (lockSeconds ?? MIN_RETENTION_DAYS * 86400) * 1000);
+  await writeManifest(ctx.repo, key, manifest);
+  const until = new Date(new Date(manifest.finishedAt).getTime() + (lockSeconds ?? MIN_RETENTION_DAYS * DAY_SECONDS) * SECOND_MS);
   // A lock ending within the minute protects nothing, and the server refuses a date already past.
-  if (until.getTime() - ctx.clock().getTime() > 60_000) await ctx.repo.lockUntil(key, until);
+  if (until.getTime() - ctx.clock().getTime() > MINUTE_MS) await ctx.repo.lockUntil(key, until);
 }
 
 /** Publishes verify_failed. A backup proven bad (integrity) stops being a restore point. */
 async function recordVerifyFailure(ctx: JobContext, entry: BackupEntry, manifest: BackupManifest, error: unknown, options: VerifyOptions): Promise<void> {
   const reason = ctx.redactor.redact(oneLine(error));
-  const event = await ctx.events.publish(
+  await publishEvent(
+    ctx,
     "verifyFailed",
     { backup: entry.id, id: entry.id, type: manifest.type, path: ctx.repo.displayPath(entry.key!), reason, ...(ctx.environment ? { environment: ctx.environment } : {}) },
-    `${entry.id}-verify-failed-${Date.now()}`,
+    `${entry.id}-verify-failed-${ctx.clock().getTime()}`,
   );
-  if (!event.delivered && ctx.events.configured) ctx.log.warn(`event ${event.subject} was not delivered: ${event.error}`);
   if (!(error instanceof DbBackupError && error.kind === "integrity")) return;
   try {
     if (entry.key) await releaseProtection(ctx, entry.key);

@@ -3,7 +3,7 @@
 // it as NOLOGIN before a verification restore, so Supabase's anon/authenticated grants restore there.
 import readline from "node:readline";
 import { connectPg } from "../postgres/connection";
-import { readQuoted } from "../postgres/sql";
+import { quoteIdent, readQuoted } from "../postgres/sql";
 
 const PSEUDO_ROLES = new Set(["public", "current_user", "session_user", "current_role"]);
 
@@ -122,9 +122,8 @@ export async function ensureRoles(serverUrl: string, roles: string[]): Promise<s
     const existing = new Set((await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", [roles])).rows.map((r) => r.rolname));
     const created: string[] = [];
     for (const role of roles.filter((r) => !existing.has(r))) {
-      const ident = `"${role.replace(/"/g, '""')}"`;
       // Another verification may create the same role at the same moment.
-      await client.query(`DO $$ BEGIN CREATE ROLE ${ident} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
+      await client.query(`DO $$ BEGIN CREATE ROLE ${quoteIdent(role)} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
       created.push(role);
     }
     return created;

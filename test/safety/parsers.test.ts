@@ -51,13 +51,13 @@ describe("parseTableOfContents", () => {
 describe("targetEnvironment", () => {
   const url = "postgres://u:p@db.internal:5432/app";
   it("fails safe: unknown is production; names and PRODUCTION_DB_URL decide otherwise", () => {
-    expect(targetEnvironment({ target: { url }, env: {} })).toMatchObject({ production: true, name: null });
-    expect(targetEnvironment({ target: { url }, targetEnvFlag: "Staging", env: {} })).toMatchObject({ production: false, name: "staging" });
-    expect(targetEnvironment({ target: { url, envName: "prod" }, env: {} })).toMatchObject({ production: true });
-    expect(targetEnvironment({ target: { url, envName: "staging" }, targetEnvFlag: "production", env: {} })).toMatchObject({ production: true });
-    expect(targetEnvironment({ target: { url }, targetEnvFlag: "dev", env: { PRODUCTION_DB_URL: "postgresql://other@DB.internal/app" } })).toMatchObject({ production: true });
-    expect(targetEnvironment({ target: { url }, targetEnvFlag: "dev", env: { PRODUCTION_DB_URL: "postgres://u@db.internal:5432/other" } })).toMatchObject({ production: false });
-    expect(targetEnvironment({ target: { url }, runEnvironment: "staging", env: { SUPABASE_DB_URL: url } })).toMatchObject({ production: false, name: "staging" });
+    expect(targetEnvironment({ target: { url } })).toMatchObject({ production: true, name: null });
+    expect(targetEnvironment({ target: { url }, targetEnvFlag: "Staging" })).toMatchObject({ production: false, name: "staging" });
+    expect(targetEnvironment({ target: { url, envName: "prod" } })).toMatchObject({ production: true });
+    expect(targetEnvironment({ target: { url, envName: "staging" }, targetEnvFlag: "production" })).toMatchObject({ production: true });
+    expect(targetEnvironment({ target: { url }, targetEnvFlag: "dev", productionUrl: "postgresql://other@DB.internal/app" })).toMatchObject({ production: true });
+    expect(targetEnvironment({ target: { url }, targetEnvFlag: "dev", productionUrl: "postgres://u@db.internal:5432/other" })).toMatchObject({ production: false });
+    expect(targetEnvironment({ target: { url }, runEnvironment: "staging", sourceUrl: url })).toMatchObject({ production: false, name: "staging" });
   });
 
   it("compares servers the way libpq reaches them", () => {

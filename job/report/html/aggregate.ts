@@ -1,22 +1,21 @@
 // Time buckets for the status page's charts: the finest calendar unit that fits in `maxBuckets`,
 // and min/median/max per bucket, so the charts grow with buckets, never with backups.
 
-export const HOUR = 3_600_000;
-export const DAY = 24 * HOUR;
+import { DAY_MS, HOUR_MS } from "../../core/time";
 
 export type BucketUnit = "hour" | "day" | "week" | "month" | "quarter" | "year";
-const UNIT_MS: Record<BucketUnit, number> = { hour: HOUR, day: DAY, week: 7 * DAY, month: 31 * DAY, quarter: 92 * DAY, year: 366 * DAY };
+const UNIT_MS: Record<BucketUnit, number> = { hour: HOUR_MS, day: DAY_MS, week: 7 * DAY_MS, month: 31 * DAY_MS, quarter: 92 * DAY_MS, year: 366 * DAY_MS };
 const UNITS: BucketUnit[] = ["hour", "day", "week", "month", "quarter", "year"];
 
 function floorTo(t: number, unit: BucketUnit): number {
   const d = new Date(t);
   switch (unit) {
     case "hour":
-      return Math.floor(t / HOUR) * HOUR;
+      return Math.floor(t / HOUR_MS) * HOUR_MS;
     case "day":
-      return Math.floor(t / DAY) * DAY;
+      return Math.floor(t / DAY_MS) * DAY_MS;
     case "week": // Monday, UTC
-      return Math.floor(t / DAY) * DAY - ((d.getUTCDay() + 6) % 7) * DAY;
+      return Math.floor(t / DAY_MS) * DAY_MS - ((d.getUTCDay() + 6) % 7) * DAY_MS;
     case "month":
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
     case "quarter":

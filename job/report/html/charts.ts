@@ -1,11 +1,12 @@
 // Inline SVG for the status page: the size/duration chart per type and the restore-point timeline,
 // both drawn from time buckets, so the number of shapes is bounded however many backups there are.
 import type { BackupEntry } from "../../inventory";
-import { MIN_VERIFIED_RESTORE_POINTS } from "../../core/catalog";
+import { protectedRestorePoints } from "../../retention";
 import { formatDay, formatMinute } from "../../core/format";
 import type { StatusReport } from "../model";
-import { HOUR, aggregate, bucketIndex, timeBuckets, type BucketStats, type BucketUnit, type TimeBuckets } from "./aggregate";
+import { aggregate, bucketIndex, timeBuckets, type BucketStats, type BucketUnit, type TimeBuckets } from "./aggregate";
 import { escapeHtml } from "./escape";
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from "../../core/time";
 
 /** SVG coordinates to one decimal. */
 const num = (n: number) => (Math.round(n * 10) / 10).toString();
@@ -22,7 +23,7 @@ function niceMax(value: number): number {
 }
 
 export const byteUnit = (max: number) => 1024 ** Math.max(0, Math.min(4, Math.floor(Math.log(Math.max(1, max)) / Math.log(1024))));
-export const durationUnit = (max: number) => (max < 60_000 ? 1000 : max < 2 * HOUR ? 60_000 : HOUR);
+export const durationUnit = (max: number) => (max < MINUTE_MS ? SECOND_MS : max < 2 * HOUR_MS ? MINUTE_MS : HOUR_MS);
 
 export function axisDate(t: number, unit: BucketUnit): string {
   const iso = new Date(t).toISOString();
@@ -172,7 +173,7 @@ export function restoreTimeline(full: BackupEntry[], verified: BackupEntry[], re
   if (bars) parts.push(`<path class="density" d="${bars}"><title>${full.length} full backups, ${counts.filter(Boolean).length > 0 ? `up to ${most} per ${buckets.unit}` : ""}</title></path>`);
   // Verified points: each one (with its details on hover) when few, else one diamond per bucket
   // that has some, with the count when it is more than one.
-  const newest = new Set(verified.slice(0, MIN_VERIFIED_RESTORE_POINTS).map((e) => e.id));
+  const newest = new Set(protectedRestorePoints(verified).map((e) => e.id));
   const diamondPath = (cx: number) => `M${num(cx)},${lanes.verified - 8}l7,8l-7,8l-7,-8Z`;
   if (verified.length <= 60) {
     for (const e of verified) {

@@ -5,7 +5,8 @@ import { BACKUP_TYPES, backupTypes, type BackupType } from "../../core/catalog";
 import { isFullBackup } from "../../inventory";
 import { formatAge } from "../max-age";
 import type { StatusReport } from "../model";
-import { DAY, HOUR, median } from "./aggregate";
+import { median } from "./aggregate";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../core/time";
 
 export interface StatusHtmlOptions {
   /** Per type, how old its newest successful backup may be (ms) before the type is stale (what
@@ -60,7 +61,7 @@ export function typeFacts(entries: BackupEntry[], now: Date, report: StatusRepor
     const newest = completed[completed.length - 1];
     const schedule = backupTypes[type].defaultSchedule;
     const interval = schedule ? scheduleIntervalHours(schedule) : undefined;
-    const maxAgeMs = options.maxAgeMs ? options.maxAgeMs[type] : interval !== undefined ? (interval + STALE_GRACE_HOURS) * HOUR : undefined;
+    const maxAgeMs = options.maxAgeMs ? options.maxAgeMs[type] : interval !== undefined ? (interval + STALE_GRACE_HOURS) * HOUR_MS : undefined;
     const durations = completed.slice(-30).map((e) => e.manifest?.durationMs ?? 0).sort((a, b) => a - b);
     facts.push({
       type,
@@ -73,7 +74,7 @@ export function typeFacts(entries: BackupEntry[], now: Date, report: StatusRepor
       trendPer30d: trend(completed, now),
       latestSize: newest?.size,
       medianDurationMs: durations.length ? median(durations) : undefined,
-      failedRecent: failed.filter((e) => now.getTime() - e.createdAt.getTime() <= RECENT_FAILURE_DAYS * DAY).length,
+      failedRecent: failed.filter((e) => now.getTime() - e.createdAt.getTime() <= RECENT_FAILURE_DAYS * DAY_MS).length,
     });
   }
   return facts;
@@ -83,10 +84,10 @@ export function typeFacts(entries: BackupEntry[], now: Date, report: StatusRepor
  * 90 days of full backups, or the last 6 when fewer); undefined without enough points. */
 function trend(completed: BackupEntry[], now: Date): number | undefined {
   const full = completed.filter((e) => !e.manifest || isFullBackup(e.manifest));
-  let points = full.filter((e) => now.getTime() - e.createdAt.getTime() <= 90 * DAY);
+  let points = full.filter((e) => now.getTime() - e.createdAt.getTime() <= 90 * DAY_MS);
   if (points.length < 3) points = full.slice(-6);
   if (points.length < 3) return undefined;
-  const xs = points.map((e) => e.createdAt.getTime() / DAY);
+  const xs = points.map((e) => e.createdAt.getTime() / DAY_MS);
   const ys = points.map((e) => e.size);
   const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
   const my = ys.reduce((a, b) => a + b, 0) / ys.length;
@@ -106,7 +107,7 @@ function trend(completed: BackupEntry[], now: Date): number | undefined {
 export function ago(from: Date, now: Date): string {
   const ms = now.getTime() - from.getTime();
   if (ms < 0) return "in the future";
-  return ms < 60_000 ? "just now" : `${formatAge(ms)} ago`;
+  return ms < MINUTE_MS ? "just now" : `${formatAge(ms)} ago`;
 }
 
 export function trendText(fraction: number | undefined): string {

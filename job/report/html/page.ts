@@ -4,7 +4,7 @@ import type { BackupEntry } from "../../inventory";
 import { MIN_VERIFIED_RESTORE_POINTS, backupTypes, type BackupType } from "../../core/catalog";
 import { formatBytes, formatDay, formatMinute, formatSecond } from "../../core/format";
 import { isFullBackup } from "../../inventory";
-import { buildStatusReport, type ReportRow, type StatusReport } from "../model";
+import { buildStatusReport, expiresCell, type ReportRow, type StatusReport } from "../model";
 import { verifiedRestorePoints } from "../../retention";
 import { restoreTimeline } from "./charts";
 import { escapeHtml, richText } from "./escape";
@@ -19,7 +19,7 @@ function latestTable(rows: ReportRow[]): string {
     .map((r) => {
       const status = r.verified ? `${r.status}, verified` : r.status;
       const cls = /fail|invalid/i.test(r.status) ? "bad" : r.verified ? "good" : "";
-      const expires = r.managed ? "by Supabase" : !r.expiresAt ? "never" : r.restorePoint ? `${formatDay(new Date(r.expiresAt))} (kept: restore point)` : formatDay(new Date(r.expiresAt));
+      const expires = expiresCell(r);
       return `<tr><td><code>${escapeHtml(r.id)}</code>${r.tag ? ` <span class="tag">${escapeHtml(r.tag)}</span>` : ""}</td><td>${escapeHtml(r.typeLabel)}</td><td class="num">${escapeHtml(r.managed ? "n/a" : formatBytes(r.size))}</td><td>${escapeHtml(formatMinute(new Date(r.createdAt)))}</td><td class="${cls}">${escapeHtml(status)}</td><td>${escapeHtml(expires)}</td></tr>`;
     })
     .join("");

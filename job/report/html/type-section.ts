@@ -2,10 +2,11 @@
 import type { BackupEntry } from "../../inventory";
 import { backupTypes } from "../../core/catalog";
 import { formatBytes, formatDuration, formatMinute } from "../../core/format";
-import { HOUR, aggregate, timeBuckets, type BucketStats } from "./aggregate";
+import { aggregate, timeBuckets, type BucketStats } from "./aggregate";
 import { axisDate, byteUnit, chart, durationUnit } from "./charts";
 import { escapeHtml } from "./escape";
 import { RECENT_FAILURE_DAYS, ago, trendText, type TypeFacts } from "./facts";
+import { HOUR_MS } from "../../core/time";
 
 /** A type's section; a type with no backup gets just its name and a "no backup" pill. */
 export function typeSection(f: TypeFacts, entries: BackupEntry[], now: Date, maxBuckets: number): string {
@@ -14,7 +15,7 @@ export function typeSection(f: TypeFacts, entries: BackupEntry[], now: Date, max
     return `<section class="type" data-type="${escapeHtml(f.type)}"><header><h3>${escapeHtml(f.label)}</h3><span class="pill bad">no backup</span></header></section>`;
   }
   const from = Math.min(...all.map((e) => e.createdAt.getTime()));
-  const domain: [number, number] = [from, Math.max(now.getTime(), from + HOUR)];
+  const domain: [number, number] = [from, Math.max(now.getTime(), from + HOUR_MS)];
   const buckets = timeBuckets(domain[0], domain[1], maxBuckets);
   domain[0] = buckets.starts[0]!;
   const points = f.completed.map((e) => ({ t: e.createdAt.getTime(), e }));

@@ -1,0 +1,17 @@
+// What `create` is asked to do (settings resolved by the caller).
+import type { BackupType, DumpFormat } from "../core/catalog";
+import type { ScopeRequest } from "./source";
+
+export interface CreateOptions extends ScopeRequest {
+  sourceUrl: string;
+  type: BackupType;
+  tag?: string;
+  format: DumpFormat;
+  compressionLevel: number;
+  backupName: string;
+  /** Seconds each successful backup is locked for on a bucket with Object Lock. */
+  lockSeconds?: number;
+  /** False for a restore's safety backup of its target: `latest` stays the source's newest backup. */
+  updateLatest?: boolean;
+  json?: boolean;
+}

@@ -1,0 +1,59 @@
+// Stage 1 of create: the backup's id. It is taken by writing a "running" manifest while holding a
+// lock on the source, so two runs (of any type) starting in the same second never share an id.
+import { BACKUP_TYPES, objectLayout } from "../core/catalog";
+import type { JobContext } from "../core/context";
+import { newBackupId } from "../core/ids";
+import { MANIFEST_SCHEMA_VERSION, writeManifest, type BackupManifest } from "../inventory";
+import type { PgConnection } from "../postgres/connection";
+import type { CreateOptions } from "./options";
+import type { SourceSession } from "./source";
+
+/** What every manifest version of this backup shares, from "running" to "completed" or "failed". */
+export type ManifestBase = Omit<BackupManifest, "status" | "sizes" | "sha256" | "rowCounts" | "finishedAt" | "durationMs" | "error" | "notification" | "verification">;
+
+export interface Reservation {
+  base: ManifestBase;
+  manifestKey: string;
+}
+
+export async function reserveBackupId(
+  ctx: JobContext,
+  input: { options: CreateOptions; source: SourceSession; connection: PgConnection; startedAt: Date; pgDumpVersion: string },
+): Promise<Reservation> {
+  const { options, source, connection, startedAt } = input;
+  const { repo, prefix } = ctx;
+  return source.exclusive(async () => {
+    const id = await newBackupId(options.backupName, startedAt, async (candidate) => {
+      for (const type of BACKUP_TYPES) {
+        if (await repo.stat(objectLayout.manifestKey(prefix, type, candidate))) return true;
+      }
+      return false;
+    });
+    const base: ManifestBase = {
+      schemaVersion: MANIFEST_SCHEMA_VERSION,
+      id,
+      type: options.type,
+      ...(options.tag ? { tag: options.tag } : {}),
+      ...(ctx.environment ? { environment: ctx.environment } : {}),
+      key: objectLayout.dumpKey(prefix, options.type, id, options.format),
+      format: options.format,
+      compression: options.format === "plain" ? "gzip" : "pg_custom",
+      scope: source.scope,
+      source: { database: connection.display, serverVersion: source.serverVersion, pgDumpVersion: input.pgDumpVersion },
+      options: { compressionLevel: options.compressionLevel },
+      startedAt: startedAt.toISOString(),
+      toolVersion: ctx.toolVersion,
+    };
+    const manifestKey = objectLayout.manifestKey(prefix, options.type, id);
+    await writeManifest(repo, manifestKey, {
+      ...base,
+      status: "running",
+      sizes: { stored: 0, dumped: null },
+      sha256: null,
+      rowCounts: null,
+      finishedAt: base.startedAt,
+      durationMs: 0,
+    });
+    return { base, manifestKey };
+  });
+}

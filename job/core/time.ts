@@ -1,0 +1,8 @@
+// Lengths of time in milliseconds and seconds, named once: retention is in days, locks in seconds,
+// ages in milliseconds.
+export const SECOND_MS = 1000;
+export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+export const WEEK_MS = 7 * DAY_MS;
+export const DAY_SECONDS = DAY_MS / SECOND_MS;
