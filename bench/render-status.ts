@@ -6,7 +6,8 @@ import { performance } from "node:perf_hooks";
 import type { BackupEntry } from "../job/inventory/backups";
 import { buildStatusReport } from "../job/report/model";
 import { renderStatusHtml } from "../job/report/html";
-import { entriesOf, syntheticManifests } from "../test/report/synthetic";
+import { entriesOf } from "../test/helpers/manifests";
+import { syntheticManifests } from "../test/helpers/synthetic-backups";
 
 export interface RenderBenchResult {
   name: string;

@@ -7,11 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/inventory/manifest";
+import { expectFailure } from "../helpers/assertions";
 import { jobEnv, runCli } from "../helpers/cli";
 import { createDatabase, dataFingerprint, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
-import { bucketState, expectOneLineError } from "./lib/checks";
+import { bucketDigests } from "../helpers/snapshots";
 
 const source = uniqueName("dbb_fault_input");
 const bucket = uniqueBucket("dbb-fault-input");
@@ -46,7 +47,7 @@ afterAll(async () => {
 
 describe("bad arguments", () => {
   it("unknown actions and flags, bad choices and missing arguments: exit 2, one line, nothing written", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const cases: [string[], RegExp][] = [
       [["frobnicate"], /unknown command 'frobnicate'/],
       [["create", "--bogus"], /unknown option '--bogus'/],
@@ -66,9 +67,9 @@ describe("bad arguments", () => {
     for (const [args, pattern] of cases) {
       const result = await runCli(args, env);
       expect(result.code, args.join(" ")).toBe(2);
-      expectOneLineError(result, pattern);
+      expectFailure(result, pattern);
     }
-    expect(await bucketState(bucket)).toEqual(before);
+    expect(await bucketDigests(bucket)).toEqual(before);
   });
 
   it("ids with /, .., a backslash, spaces, or too long are refused before any I/O by every action that takes one", async () => {
@@ -78,7 +79,7 @@ describe("bad arguments", () => {
       for (const args of [["restore", id, "--target", "postgres://postgres@127.0.0.1:1/x"], ["download", id, path.join(os.tmpdir(), "never")]]) {
         const result = await runCli(args, deadEnv);
         expect(result.code, `${args[0]} ${id.slice(0, 20)}`).toBe(2);
-        expectOneLineError(result, /backup id|unknown option|too long|characters long/);
+        expectFailure(result, /backup id|unknown option|too long|characters long/);
       }
     }
     // NUL cannot reach the job through argv (execve strings end at NUL); ids.test.ts covers it.
@@ -117,19 +118,19 @@ describe("names passed to pg_dump", () => {
   it("a schema or table that does not exist is an error, never an empty backup or an injection", async () => {
     let result = await runCli(["create", "--schema", "plain; DROP SCHEMA plain CASCADE"], env);
     expect(result.code).toBe(2);
-    expectOneLineError(result, /schema "plain; DROP SCHEMA plain CASCADE" does not exist/);
+    expectFailure(result, /schema "plain; DROP SCHEMA plain CASCADE" does not exist/);
     result = await runCli(["create", "--schema", "mixed case"], env); // names are exact: case matters
     expect(result.code).toBe(2);
     result = await runCli(["create", "--table", "plain.t'; DROP TABLE plain.t; --"], env);
     expect(result.code).toBe(1);
-    expectOneLineError(result, /pg_dump failed/);
+    expectFailure(result, /pg_dump failed/);
     expect(await sql(source, "SELECT count(*)::int AS n FROM plain.t")).toEqual([{ n: 1 }]);
   });
 });
 
 describe("bad settings", () => {
   it("each malformed environment value is named in one line (exit 2) and nothing is written", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const cases: [Record<string, string>, string[], RegExp][] = [
       [{ BACKUP_COMPRESSION_LEVEL: "0" }, ["create"], /BACKUP_COMPRESSION_LEVEL must be at least 1/],
       [{ BACKUP_COMPRESSION_LEVEL: "10" }, ["create"], /BACKUP_COMPRESSION_LEVEL must be at most 9/],
@@ -152,9 +153,9 @@ describe("bad settings", () => {
     for (const [extra, args, pattern] of cases) {
       const result = await runCli(args, { ...env, ...extra });
       expect(result.code, JSON.stringify(extra)).toBe(2);
-      const line = expectOneLineError(result, pattern);
+      const line = expectFailure(result, pattern);
       expect(line).not.toContain(services.s3SecretKey);
     }
-    expect(await bucketState(bucket)).toEqual(before);
+    expect(await bucketDigests(bucket)).toEqual(before);
   });
 });

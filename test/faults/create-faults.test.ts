@@ -7,14 +7,16 @@ import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/inventory/manifest";
-import { jobEnv, runCli } from "../helpers/cli";
+import { expectFailedCreateLeftNothing, expectFailure } from "../helpers/assertions";
+import { manifests } from "../helpers/backups";
+import { jobEnv, runCli, startCli, type RunningCli } from "../helpers/cli";
+import { freePort, startRgwExtra, stopRgwExtra } from "../helpers/fault-servers";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
+import { descendants, killTree, signal, waitFor, waitForChild, writtenBytes } from "../helpers/processes";
 import { getObject, incompleteUploads, makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
-import { bucketState, expectFailedCreateLeftNothing, expectOneLineError, manifests } from "./lib/checks";
-import { descendants, killTree, signal, startCli, waitFor, waitForChild, writtenBytes, type RunningCli } from "./lib/procs";
-import { freePort, startRgwExtra, stopRgwExtra } from "./lib/servers";
+import { bucketDigests } from "../helpers/snapshots";
 
 const source = uniqueName("dbb_fault_create");
 const bucket = uniqueBucket("dbb-fault-create");
@@ -59,7 +61,7 @@ function failedEventFor(pred: (data: Record<string, unknown>) => boolean) {
 
 describe("the S3 server", () => {
   it("killed in the middle of a multipart upload: the run fails cleanly, and the next run (S3 back) cleans up and succeeds", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const run = startCli(["create"], env);
     running.push(run);
     // As soon as the dump's multipart upload exists, freeze the job, kill the gateway, let it go on.
@@ -71,7 +73,7 @@ describe("the S3 server", () => {
     const result = await run.done;
 
     expect(result.code).toBe(1);
-    const line = expectOneLineError(result, /S3 upload of supabase\/manual\/backup_\S+ failed: .*(ECONNREFUSED|ECONNRESET|socket hang up|connection refused|EPIPE)/i);
+    const line = expectFailure(result, /S3 upload of supabase\/manual\/backup_\S+ failed: .*(ECONNREFUSED|ECONNRESET|socket hang up|connection refused|EPIPE)/i);
     expect(line).not.toContain(services.s3SecretKey);
     const id = /backup_\d{8}_\d{6}(_\d+)?/.exec(upload)![0];
     const event = await failedEventFor((d) => d.id === id);
@@ -93,24 +95,24 @@ describe("the S3 server", () => {
     expect(all.find((m) => m.id === id)).toMatchObject({ status: "failed", error: expect.stringMatching(/run stopped before finishing/) });
     const made = BackupManifestSchema.parse(JSON.parse(next.stdout));
     expect((await getObject(bucket, "supabase/latest.sql.gz")).equals(await getObject(bucket, made.key))).toBe(true);
-    const now = await bucketState(bucket);
+    const now = await bucketDigests(bucket);
     for (const [key, sha] of Object.entries(before)) if (key !== "supabase/latest.sql.gz") expect(now[key]).toBe(sha);
   });
 
   it("unreachable when the run starts: refused before anything is dumped, with a failed event", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const port = await freePort();
     const result = await runCli(["create"], { ...env, MINIO_ENDPOINT: `http://127.0.0.1:${port}` });
     expect(result.code).toBe(1);
-    expectOneLineError(result, /cannot reach S3 bucket .*connection refused/);
+    expectFailure(result, /cannot reach S3 bucket .*connection refused/);
     await failedEventFor((d) => d.id === null && String(d.reason).includes(`127.0.0.1:${port}`));
-    expect(await bucketState(bucket)).toEqual(before);
+    expect(await bucketDigests(bucket)).toEqual(before);
   });
 });
 
 describe("the source", () => {
   it("pg_dump killed mid-dump: no dump, a failed manifest, the upload aborted", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const run = startCli(["create"], mainEnv);
     running.push(run);
     const dumper = await waitForChild(run, "pg_dump", "--dbname");
@@ -118,14 +120,14 @@ describe("the source", () => {
     signal(dumper, "SIGKILL");
     const result = await run.done;
     expect(result.code).toBe(1);
-    expectOneLineError(result, /pg_dump failed \(killed by SIGKILL\)/);
+    expectFailure(result, /pg_dump failed \(killed by SIGKILL\)/);
     const [failed] = await expectFailedCreateLeftNothing(bucket, before);
     expect(failed).toMatchObject({ status: "failed", error: expect.stringMatching(/pg_dump failed/) });
     await failedEventFor((d) => d.id === failed!.id);
   });
 
   it("the source terminating the job's connections mid-dump: the run fails and leaves nothing", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const run = startCli(["create"], mainEnv);
     running.push(run);
     const dumper = await waitForChild(run, "pg_dump", "--dbname");
@@ -136,7 +138,7 @@ describe("the source", () => {
     signal(dumper, "SIGCONT");
     const result = await run.done;
     expect(result.code).toBe(1);
-    expectOneLineError(result, /pg_dump failed.*(terminating connection|server closed the connection|connection to server was lost|administrator command)/i);
+    expectFailure(result, /pg_dump failed.*(terminating connection|server closed the connection|connection to server was lost|administrator command)/i);
     const [failed] = await expectFailedCreateLeftNothing(bucket, before);
     await failedEventFor((d) => d.id === failed!.id);
   });
@@ -144,7 +146,7 @@ describe("the source", () => {
 
 describe("two runs of the same type", () => {
   it("the second is refused clearly while the first holds the lock; a killed run does not keep it", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     // Hold a table lock so the first run's pg_dump waits (with the run's advisory lock held).
     const blocker = new pg.Client({ connectionString: dbUrl(source) });
     await blocker.connect();
@@ -156,7 +158,7 @@ describe("two runs of the same type", () => {
 
       const second = await runCli(["create", "--type", "daily"], mainEnv);
       expect(second.code).toBe(3);
-      expectOneLineError(second, /another `db-backup create --type daily` is running against .*: wait for it to finish/);
+      expectFailure(second, /another `db-backup create --type daily` is running against .*: wait for it to finish/);
       // Another type is not blocked by it (ids stay unique through the allocation lock).
       const monthly = await runCli(["create", "--type", "monthly", "--table", "app.other"], mainEnv);
       expect(monthly.code, monthly.stderr).toBe(0);
@@ -184,7 +186,7 @@ describe("two runs of the same type", () => {
     expect(daily.find((m) => m.status === "completed")!.id).toBe(made.id);
     expect(daily.find((m) => m.status === "failed")!.error).toMatch(/run stopped before finishing.*found by/);
     expect(await incompleteUploads(bucket)).toEqual([]);
-    const after = await bucketState(bucket);
+    const after = await bucketDigests(bucket);
     for (const [key, sha] of Object.entries(before)) if (key !== "supabase/latest.sql.gz") expect(after[key]).toBe(sha);
   });
 });

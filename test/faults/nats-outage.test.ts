@@ -10,11 +10,11 @@ import { EVENT_SUBJECT_WILDCARD } from "../../job/core/catalog";
 import { natsPublisher } from "../../job/events/nats";
 import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { Redactor } from "../../job/core/redact";
-import { baseEnv, runCli } from "../helpers/cli";
+import { baseEnv, runCli, startCli, type RunningCli } from "../helpers/cli";
+import { startNats, tempDir, type NatsServer } from "../helpers/fault-servers";
 import { createDatabase, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
+import { killTree, waitForChild } from "../helpers/processes";
 import { requireServices } from "../helpers/services";
-import { killTree, startCli, waitForChild, type RunningCli } from "./lib/procs";
-import { startNats, tempDir, type NatsServer } from "./lib/servers";
 
 const source = uniqueName("dbb_fault_nats");
 const STREAM = "DBB_FAULT_EVENTS";

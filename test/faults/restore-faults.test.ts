@@ -7,13 +7,14 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema, type BackupManifest } from "../../job/inventory/manifest";
+import { expectFailure } from "../helpers/assertions";
 import { jobEnv, runCli } from "../helpers/cli";
+import { tempDir } from "../helpers/fault-servers";
 import { subscribeEvents } from "../helpers/nats";
-import { createDatabase, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";
+import { createDatabase, database, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";
 import { getObject, makeBucket, putObject, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";
-import { dbSnapshot, expectOneLineError } from "./lib/checks";
-import { tempDir } from "./lib/servers";
+import { dbSnapshot } from "../helpers/snapshots";
 
 const source = uniqueName("dbb_fault_rs");
 const bucket = uniqueBucket("dbb-fault-restore");
@@ -24,17 +25,13 @@ let plain: BackupManifest;
 let custom: BackupManifest;
 let events: Awaited<ReturnType<typeof subscribeEvents>>;
 
-async function emptyTarget(): Promise<{ name: string; url: string }> {
-  const name = uniqueName("dbb_fault_rt");
-  created.push(name);
-  return { name, url: await createDatabase(name) };
+function emptyTarget(): Promise<{ name: string; url: string }> {
+  return database(created, "dbb_fault_rt");
 }
 
 /** A target with data of its own, so "unchanged" is something to check. */
-async function markedTarget(): Promise<{ name: string; url: string }> {
-  const t = await emptyTarget();
-  await sql(t.name, "CREATE SCHEMA keep; CREATE TABLE keep.marker (v text); INSERT INTO keep.marker VALUES ('untouched')");
-  return t;
+function markedTarget(): Promise<{ name: string; url: string }> {
+  return database(created, "dbb_fault_rt", { sql: "CREATE SCHEMA keep; CREATE TABLE keep.marker (v text); INSERT INTO keep.marker VALUES ('untouched')" });
 }
 
 beforeAll(async () => {
@@ -74,7 +71,7 @@ describe("a restore that fails half-way", () => {
     const before = await dbSnapshot(target.name);
     const result = await runCli(["restore", plain.id, "--target", target.url, "--target-env", "test"], env);
     expect(result.code).toBe(1);
-    expectOneLineError(result, new RegExp(`psql failed, nothing was committed: .*role "${doomed}" does not exist`));
+    expectFailure(result, new RegExp(`psql failed, nothing was committed: .*role "${doomed}" does not exist`));
     expect(await dbSnapshot(target.name)).toEqual(before);
   });
 
@@ -83,7 +80,7 @@ describe("a restore that fails half-way", () => {
     const before = await dbSnapshot(target.name);
     const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test", "--jobs", "1"], env);
     expect(result.code).toBe(1);
-    expectOneLineError(result, new RegExp(`pg_restore failed.*role "${doomed}" does not exist.*nothing was committed`));
+    expectFailure(result, new RegExp(`pg_restore failed.*role "${doomed}" does not exist.*nothing was committed`));
     expect(await dbSnapshot(target.name)).toEqual(before);
   });
 
@@ -92,7 +89,7 @@ describe("a restore that fails half-way", () => {
     const before = await dbSnapshot(target.name);
     const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test", "--jobs", "2"], env);
     expect(result.code).toBe(3);
-    expectOneLineError(result, /parallel restore \(--jobs 2\) .* only goes into an empty database.*--jobs 1/);
+    expectFailure(result, /parallel restore \(--jobs 2\) .* only goes into an empty database.*--jobs 1/);
     expect(await dbSnapshot(target.name)).toEqual(before);
   });
 
@@ -101,7 +98,7 @@ describe("a restore that fails half-way", () => {
     const before = await dbSnapshot(target.name);
     const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test", "--jobs", "2"], env);
     expect(result.code).toBe(1);
-    expectOneLineError(result, new RegExp(`pg_restore failed.*role "${doomed}" does not exist.*objects were dropped, .* is as it was`));
+    expectFailure(result, new RegExp(`pg_restore failed.*role "${doomed}" does not exist.*objects were dropped, .* is as it was`));
     expect(await dbSnapshot(target.name)).toEqual(before);
   });
 });
@@ -131,17 +128,17 @@ describe("corrupt objects, for download and custom-format backups", () => {
       await withObject(plain.key, bytes, async () => {
         const toFile = await runCli(["download", plain.id, file], env);
         expect(toFile.code, what).toBe(4);
-        expectOneLineError(toFile, /checksum mismatch .*the download was removed/);
+        expectFailure(toFile, /checksum mismatch .*the download was removed/);
         expect(await fs.readdir(dir), what).toEqual([]);
         const toStdout = await runCli(["download", plain.id], env);
         expect(toStdout.code, what).toBe(4);
-        expectOneLineError(toStdout, /checksum mismatch .*discard what was written/);
+        expectFailure(toStdout, /checksum mismatch .*discard what was written/);
       });
     }
     await withObject(plain.key, null, async () => {
       const result = await runCli(["download", plain.id, file], env);
       expect(result.code).toBe(4);
-      expectOneLineError(result, /cannot be trusted: dump .* is missing/);
+      expectFailure(result, /cannot be trusted: dump .* is missing/);
       expect(await fs.readdir(dir)).toEqual([]);
     });
     const manifestKey = `supabase/manual/${plain.id}.manifest.json`;
@@ -164,19 +161,19 @@ describe("corrupt objects, for download and custom-format backups", () => {
         for (const jobs of ["1", "2"]) {
           const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test", "--jobs", jobs], env);
           expect(result.code, `${what} --jobs ${jobs}`).toBe(4);
-          expectOneLineError(result, /checksum mismatch.*nothing was restored/);
+          expectFailure(result, /checksum mismatch.*nothing was restored/);
         }
       });
     }
     await withObject(custom.key, null, async () => {
       const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test"], env);
       expect(result.code).toBe(4);
-      expectOneLineError(result, /dump .* is missing/);
+      expectFailure(result, /dump .* is missing/);
     });
     await withObject(manifestKey, null, async () => {
       const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test"], env);
       expect(result.code).toBe(3);
-      expectOneLineError(result, /legacy dump without manifest.*--allow-unverified/);
+      expectFailure(result, /legacy dump without manifest.*--allow-unverified/);
     });
     const lying = JSON.stringify({ ...custom, sha256: "f".repeat(64) });
     await withObject(manifestKey, Buffer.from(lying), async () => {

@@ -15,13 +15,14 @@ import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EVENT_SUBJECT_WILDCARD } from "../../job/core/catalog";
 import { BackupManifestSchema } from "../../job/inventory/manifest";
+import { expectFailure } from "../helpers/assertions";
 import { jobEnv, runCli, type CliResult } from "../helpers/cli";
+import { makeCerts, startNats, startOwnPostgres, startTlsProxy, tempDir, type NatsServer, type OwnPostgres } from "../helpers/fault-servers";
 import { subscribeEvents } from "../helpers/nats";
 import { createDatabase, dbUrl, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { getObject, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
-import { bucketState, dbSnapshot, expectOneLineError } from "./lib/checks";
-import { makeCerts, startNats, startOwnPostgres, startTlsProxy, tempDir, type NatsServer, type OwnPostgres } from "./lib/servers";
+import { bucketDigests, dbSnapshot } from "../helpers/snapshots";
 
 const rand = () => randomBytes(6).toString("hex");
 // Passwords with the characters that break naive URL handling (: @ / # ? & = %).
@@ -118,19 +119,19 @@ describe("secrets", () => {
   });
 
   it("failing runs: wrong or missing passwords, a wrong S3 secret, a wrong NATS token, a failing pg_dump", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketDigests(bucket);
     const failedBefore = received.filter((e) => e.startsWith("backup.database.failed.v1")).length;
     const wrongDb = await run("wrong db password", ["create"], { SUPABASE_DB_URL: own.url("app", WRONG_DB_PASSWORD, "appdb", "sslmode=require") });
     expect(wrongDb.code).toBe(1);
-    expectOneLineError(wrongDb, /cannot connect to the source database 127\.0\.0\.1:\d+\/appdb: password authentication failed for user "app"/);
+    expectFailure(wrongDb, /cannot connect to the source database 127\.0\.0\.1:\d+\/appdb: password authentication failed for user "app"/);
     const noPassword = await run("no db password", ["create"], { SUPABASE_DB_URL: own.url("app", null, "appdb", "sslmode=require") });
     expect(noPassword.code).toBe(1);
-    expectOneLineError(noPassword, /cannot connect to the source database .*asks for a password and the URL has none/);
+    expectFailure(noPassword, /cannot connect to the source database .*asks for a password and the URL has none/);
     const wrongS3 = await run("wrong s3 secret", ["create"], { MINIO_SECRET_KEY: WRONG_S3_SECRET });
     expect(wrongS3.code).toBe(1);
-    expectOneLineError(wrongS3, /rejected the credentials|SignatureDoesNotMatch|AccessDenied/);
+    expectFailure(wrongS3, /rejected the credentials|SignatureDoesNotMatch|AccessDenied/);
     // Refused before anything was written, each with a failed event (NATS is up).
-    expect(await bucketState(bucket)).toEqual(before);
+    expect(await bucketDigests(bucket)).toEqual(before);
     await waitUntil(() => received.filter((e) => e.startsWith("backup.database.failed.v1")).length >= failedBefore + 3);
     expect(received.filter((e) => e.startsWith("backup.database.failed.v1")).slice(failedBefore).join("\n")).toMatch(/password authentication failed/);
     const wrongToken = await run("wrong nats token", ["create", "--json"], { NATS_TOKEN: WRONG_NATS_TOKEN });
@@ -138,12 +139,12 @@ describe("secrets", () => {
     expect(wrongToken.stderr).toMatch(/warning: event backup\.database\.completed\.v1 was not delivered: .*(Authorization|auth)/i);
     const badDump = await run("pg_dump fails", ["create", "--table", "app.nope"]);
     expect(badDump.code).toBe(1);
-    expectOneLineError(badDump, /pg_dump failed/);
+    expectFailure(badDump, /pg_dump failed/);
     const plainId = JSON.parse(wrongToken.stdout).id as string;
     const target = newTarget();
     const wrongTarget = await run("wrong target password", ["restore", plainId, "--target", own.url("restorer", WRONG_DB_PASSWORD, target, "sslmode=require"), "--target-env", "test"]);
     expect(wrongTarget.code).not.toBe(0);
-    expectOneLineError(wrongTarget, /password authentication failed for user "restorer"/);
+    expectFailure(wrongTarget, /password authentication failed for user "restorer"/);
     // pg_dump's failure was published too (and all of them go through the scan below).
     await waitUntil(() => received.filter((e) => e.startsWith("backup.database.failed.v1")).length >= failedBefore + 4);
   });
@@ -188,11 +189,11 @@ describe("TLS", () => {
     // verify-full without the CA: refused (the server's certificate is not trusted).
     let result = await runCli(["create"], { ...env, SUPABASE_DB_URL: own.url("app", DB_PASSWORD, "appdb", "sslmode=verify-full") });
     expect(result.code).toBe(1);
-    expectOneLineError(result, /cannot connect to the source database .*(certificate|self.signed|root cert)/i);
+    expectFailure(result, /cannot connect to the source database .*(certificate|self.signed|root cert)/i);
     // sslmode=disable where the server requires SSL: refused, saying so.
     result = await runCli(["create"], { ...env, SUPABASE_DB_URL: own.url("app", DB_PASSWORD, "appdb", "sslmode=disable") });
     expect(result.code).toBe(1);
-    expectOneLineError(result, /no pg_hba\.conf entry .*no encryption/);
+    expectFailure(result, /no pg_hba\.conf entry .*no encryption/);
 
     // The suite's server has no SSL: require fails clearly, prefer falls back to a plain connection.
     const name = uniqueName("dbb_fault_tls");
@@ -201,14 +202,14 @@ describe("TLS", () => {
       await sql(name, "CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
       result = await runCli(["create"], { ...env, SUPABASE_DB_URL: `${dbUrl(name)}?sslmode=require` });
       expect(result.code).toBe(1);
-      expectOneLineError(result, /cannot connect to the source database .*does not support SSL/);
+      expectFailure(result, /cannot connect to the source database .*does not support SSL/);
       result = await runCli(["create", "--json"], { ...env, SUPABASE_DB_URL: `${dbUrl(name)}?sslmode=prefer` });
       expect(result.code, result.stderr).toBe(0);
       const plainId = JSON.parse(result.stdout).id as string;
       const before = await dbSnapshot(name);
       result = await runCli(["restore", plainId, "--target", `${dbUrl(name)}?sslmode=require`, "--target-env", "test"], env);
       expect(result.code).not.toBe(0);
-      expectOneLineError(result, /SSL/);
+      expectFailure(result, /SSL/);
       expect(await dbSnapshot(name)).toEqual(before);
     } finally {
       await dropDatabase(name);
@@ -240,7 +241,7 @@ describe("TLS", () => {
       ] as [string, Record<string, string>, RegExp, number][]) {
         const result = await runCli(["list"], { ...env, ...https, ...extra });
         expect(result.code, what).toBe(code);
-        expectOneLineError(result, pattern);
+        expectFailure(result, pattern);
       }
     } finally {
       await proxy.close();

@@ -5,6 +5,8 @@ import pg from "pg";
 import { services } from "./services";
 
 export const FIXTURE = path.resolve(__dirname, "../fixtures/supabase-like.sql");
+/** The fixture's application schemas (besides Supabase's own: auth, storage, public). */
+export const APP_SCHEMAS = ["pmoves_core", "archon"];
 
 export function dbUrl(database: string): string {
   const url = new URL(services.pgUrl);
@@ -29,6 +31,17 @@ export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(datab
 export async function createDatabase(name: string): Promise<string> {
   await sql("postgres", `CREATE DATABASE "${name}"`);
   return dbUrl(name);
+}
+
+/** A fresh database (loaded with the fixture, or `sql`, or empty), its name remembered in
+ * `created` for the file's cleanup. */
+export async function database(created: string[], prefix: string, options: { fixture?: boolean; sql?: string } = {}): Promise<{ name: string; url: string }> {
+  const name = uniqueName(prefix);
+  created.push(name);
+  const url = await createDatabase(name);
+  if (options.fixture) loadFixture(name);
+  if (options.sql) await sql(name, options.sql);
+  return { name, url };
 }
 
 export async function dropDatabase(name: string): Promise<void> {

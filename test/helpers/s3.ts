@@ -73,3 +73,13 @@ export async function removeBucket(name: string): Promise<void> {
     /* best effort: leftovers are per-test unique names */
   }
 }
+
+export async function objectTags(bucket: string, key: string): Promise<Record<string, string>> {
+  const tags = (await s3Client().getObjectTagging(bucket, key)) as { Key: string; Value: string }[];
+  return Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
+}
+
+export async function legalHold(bucket: string, key: string): Promise<boolean> {
+  const status: unknown = await s3Client().getObjectLegalHold(bucket, key).catch(() => ({ Status: "OFF" }));
+  return (status as { Status?: string }).Status === Minio.LEGAL_HOLD_STATUS.ENABLED;
+}

@@ -5,7 +5,7 @@ import { MIN_RETENTION_DAYS, backupTypes } from "../../job/core/catalog";
 import { ConfigError } from "../../infra/config";
 import { cronProblem, longestGapHours } from "../../infra/cron";
 import { maxAgeArgument } from "../../infra/components/schedules";
-import { TEST_SECRETS, stackRun, type StackRunOptions } from "./stacks";
+import { TEST_SECRETS, stackRun, type StackRunOptions } from "../helpers/infra-stacks";
 
 async function problems(stack: string, options: StackRunOptions): Promise<string> {
   const error = await stackRun(stack, options).then(

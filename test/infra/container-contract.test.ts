@@ -20,10 +20,10 @@ import { asBucketPolicy, jobPolicy } from "../../infra/policies";
 import type { ProgramRun } from "../../infra/testing/capture";
 import { BUNDLE_PATH, JOB_COMMAND } from "../../infra/workload";
 import { BUNDLE, runCli, type CliResult } from "../helpers/cli";
+import { TEST_SECRETS, object, stackRun } from "../helpers/infra-stacks";
 import { createDatabase, dropDatabase, sql, uniqueName } from "../helpers/pg";
 import { removeBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
-import { TEST_SECRETS, object, stackRun } from "./stacks";
 
 const PREFIX = "supabase";
 const SCHEMA = "contract";

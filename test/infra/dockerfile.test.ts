@@ -6,7 +6,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUILD_CONTEXT, DOCKERFILE } from "../../infra/components/image";
 import { APP_UID, BUNDLE_PATH, JOB_COMMAND } from "../../infra/workload";
-import { ofType, stackRun } from "./stacks";
+import { ofType, stackRun } from "../helpers/infra-stacks";
 
 interface Instruction {
   keyword: string;

@@ -4,7 +4,7 @@ import { Job, CronJob } from "kubernetes-models/batch/v1";
 import { ConfigMap, Namespace, Secret, ServiceAccount } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../infra/testing/capture";
-import { kubernetesObjects, stackRun } from "./stacks";
+import { kubernetesObjects, stackRun } from "../helpers/infra-stacks";
 
 type Model = { validate(): void };
 const MODELS: Record<string, new (data: any) => Model> = {

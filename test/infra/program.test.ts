@@ -8,7 +8,7 @@ import { lifecycleRules } from "../../infra/lifecycle";
 import { jobPolicy, operatorPolicy } from "../../infra/policies";
 import { MASK, MOCK_IMAGE_DIGEST, PROJECT, type ProgramRun } from "../../infra/testing/capture";
 import { APP_UID, JOB_COMMAND } from "../../infra/workload";
-import { SECRET_VALUES, TEST_SECRETS, object, objectsOfKind, ofType, podTemplates, stackRun } from "./stacks";
+import { SECRET_VALUES, TEST_SECRETS, object, objectsOfKind, ofType, podTemplates, stackRun } from "../helpers/infra-stacks";
 
 let dev: ProgramRun;
 let prod: ProgramRun;

@@ -9,7 +9,7 @@ import YAML from "yaml";
 import { SECRET_KEYS } from "../../infra/config";
 import { renderStack, type RenderedFile } from "../../infra/render";
 import { MASK, REPO_ROOT, placeholderSecrets } from "../../infra/testing/capture";
-import { kubernetesObjects, stackRun } from "./stacks";
+import { kubernetesObjects, stackRun } from "../helpers/infra-stacks";
 
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "db-backup-render-"));
 const rendered: Record<string, RenderedFile[]> = {};

@@ -10,11 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
-import { createDatabase, dataFingerprint, dropDatabase, loadFixture, schemaDump, sequenceState, sql, uniqueName } from "../helpers/pg";
+import { APP_SCHEMAS, createDatabase, database, dataFingerprint, dropDatabase, loadFixture, schemaDump, sequenceState, sql, uniqueName } from "../helpers/pg";
 import { getObject, listKeys, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";
 
-const APP_SCHEMAS = ["pmoves_core", "archon"];
 const source = uniqueName("dbb_src");
 const bucket = uniqueBucket("dbb-slice");
 const created: string[] = [];
@@ -22,10 +21,8 @@ let env: Record<string, string>;
 let events: Awaited<ReturnType<typeof subscribeEvents>>;
 let manifest: ReturnType<typeof BackupManifestSchema.parse>;
 
-async function freshTarget(): Promise<{ name: string; url: string }> {
-  const name = uniqueName("dbb_tgt");
-  created.push(name);
-  return { name, url: await createDatabase(name) };
+function freshTarget(): Promise<{ name: string; url: string }> {
+  return database(created, "dbb_tgt");
 }
 
 async function readManifest(key: string) {

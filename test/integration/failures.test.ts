@@ -3,9 +3,10 @@
 // become `latest`.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupManifestSchema } from "../../job/inventory/manifest";
+import { expectOneLineError } from "../helpers/assertions";
 import { baseEnv, jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
-import { createDatabase, dataFingerprint, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";
+import { createDatabase, database, dataFingerprint, dropDatabase, loadFixture, sql, uniqueName } from "../helpers/pg";
 import { getObject, incompleteUploads, listKeys, makeBucket, putObject, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";
 
@@ -18,22 +19,13 @@ let events: Awaited<ReturnType<typeof subscribeEvents>>;
 
 /** A target with one table of its own, so "unchanged" is something to check. */
 async function markedTarget(): Promise<{ name: string; url: string; before: Record<string, string> }> {
-  const name = uniqueName("dbb_ftgt");
-  created.push(name);
-  const url = await createDatabase(name);
-  await sql(name, "CREATE SCHEMA keep; CREATE TABLE keep.marker (v text); INSERT INTO keep.marker VALUES ('untouched')");
+  const { name, url } = await database(created, "dbb_ftgt", { sql: "CREATE SCHEMA keep; CREATE TABLE keep.marker (v text); INSERT INTO keep.marker VALUES ('untouched')" });
   return { name, url, before: await snapshot(name) };
 }
 
 async function snapshot(database: string): Promise<Record<string, string>> {
   const tables = await sql<{ n: string }>(database, "SELECT count(*) AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')");
   return { relations: tables[0]!.n, ...(await dataFingerprint(database, ["keep", "pmoves_core", "archon"])) };
-}
-
-function expectOneLineError(result: { stderr: string }, pattern: RegExp) {
-  const errors = result.stderr.split("\n").filter((l) => l.startsWith("error"));
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatch(pattern);
 }
 
 beforeAll(async () => {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../job/core/catalog";
 import { ROOT, baseEnv, runCli } from "../helpers/cli";
 import { createDatabase, dropDatabase, loadFixture, uniqueName } from "../helpers/pg";
+import { section, shellWords } from "../helpers/readme-runbooks";
 import { requireServices } from "../helpers/services";
-import { section, shellWords } from "./runbook-parse";
 
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
 

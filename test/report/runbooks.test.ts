@@ -18,8 +18,8 @@ import { JOB_COMMAND } from "../../infra/workload";
 import { placeholderSecrets, runProgram, type ProgramRun } from "../../infra/testing/capture";
 import { ROOT, baseEnv, runCli } from "../helpers/cli";
 import { createDatabase, dropDatabase, loadFixture, uniqueName } from "../helpers/pg";
+import { expandArgs, jobFromCronJob, parseJobPipeline, runbookBlocks, type Block, type Step } from "../helpers/readme-runbooks";
 import { requireServices, services } from "../helpers/services";
-import { expandArgs, jobFromCronJob, parseJobPipeline, runbookBlocks, type Block, type Step } from "./runbook-parse";
 
 const README = readFileSync(path.join(ROOT, "README.md"), "utf8");
 const blocks = runbookBlocks(README);

@@ -15,7 +15,7 @@ import { formatAge } from "../../job/report/max-age";
 import { ROOT, baseEnv, runCli } from "../helpers/cli";
 import { createDatabase, dropDatabase, loadFixture, uniqueName } from "../helpers/pg";
 import { requireServices } from "../helpers/services";
-import { syntheticManifests, writeToBackupDir } from "./synthetic";
+import { syntheticManifests, writeToBackupDir } from "../helpers/synthetic-backups";
 
 const CHROMIUM = process.env.DBB_TEST_CHROMIUM ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];

@@ -5,10 +5,13 @@
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupManifest } from "../../job/inventory/manifest";
-import { dropDatabase } from "../helpers/pg";
-import { makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
-import { requireServices } from "../helpers/services";
-import { bucketState, createBackup, database, expectRefused, jobEnv, legalHold, manifestKey, rewriteManifest, runCli } from "./helpers";
+import { expectRefused } from "../helpers/assertions";
+import { createBackup, manifestKey, rewriteManifest } from "../helpers/backups";
+import { jobEnv, runCli } from "../helpers/cli";
+import { database, dropDatabase } from "../helpers/pg";
+import { legalHold, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
+import { requireServices, services } from "../helpers/services";
+import { bucketVersions } from "../helpers/snapshots";
 
 const bucket = uniqueBucket("dbb-lock");
 const created: string[] = [];
@@ -37,16 +40,16 @@ async function versionsOf(key: string): Promise<string[]> {
 }
 
 async function refusedUnchanged(args: string[], pattern: RegExp): Promise<void> {
-  const before = await bucketState(bucket);
+  const before = await bucketVersions(bucket);
   expectRefused(await runCli(["delete", ...args], lockedEnv), pattern);
-  expect(await bucketState(bucket)).toEqual(before);
+  expect(await bucketVersions(bucket)).toEqual(before);
 }
 
 beforeAll(async () => {
   await requireServices("postgres", "s3");
   const source = await database(created, "dbb_lsrc", { fixture: true });
   await makeBucket(bucket, { objectLocking: true });
-  lockedEnv = jobEnv(bucket, source.url, { NATS_URL: undefined });
+  lockedEnv = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl, NATS_URL: undefined });
   delete lockedEnv.NATS_URL;
   shortEnv = { ...lockedEnv, BACKUP_LOCK_SECONDS: "3" };
 });
@@ -102,12 +105,12 @@ describe("db-backup delete", () => {
 
     await refusedUnchanged([b.id], new RegExp(`backup ${b.id} is one of the 3 newest verified restore points, which are protected from deletion`));
 
-    const before = await bucketState(bucket);
+    const before = await bucketVersions(bucket);
     const dry = await runCli(["delete", a.id, "--dry-run"], lockedEnv);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/\[ok\] +age: 20 days old/);
     expect(dry.stdout).toMatch(/would remove every version of/);
-    expect(await bucketState(bucket)).toEqual(before);
+    expect(await bucketVersions(bucket)).toEqual(before);
 
     expect((await versionsOf(manifestKey(a))).length).toBeGreaterThan(1); // created, then rewritten
     const deleted = await runCli(["delete", a.id], lockedEnv);

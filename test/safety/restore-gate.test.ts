@@ -3,22 +3,14 @@
 // bucket exactly as they were; every allowed restore works, and a production one is undoable.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupManifest } from "../../job/inventory/manifest";
+import { expectRefused } from "../helpers/assertions";
+import { createBackup, manifestKey, verifyBackup } from "../helpers/backups";
+import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
-import { dataFingerprint, dropDatabase, sql } from "../helpers/pg";
+import { APP_SCHEMAS, database, dataFingerprint, dropDatabase, sql } from "../helpers/pg";
 import { getObject, listKeys, makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";
-import { requireServices } from "../helpers/services";
-import {
-  APP_SCHEMAS,
-  bucketState,
-  createBackup,
-  database,
-  expectRefused,
-  jobEnv,
-  manifestKey,
-  runCli,
-  snapshot,
-  verifyBackup,
-} from "./helpers";
+import { requireServices, services } from "../helpers/services";
+import { bucketVersions, relationsSnapshot } from "../helpers/snapshots";
 
 const bucket = uniqueBucket("dbb-gate");
 const created: string[] = [];
@@ -43,12 +35,12 @@ async function occupiedTarget(prefix = "dbb_gprod", password?: string): Promise<
 
 /** Runs a restore that must be refused and proves it changed nothing. */
 async function expectRefusedUnchanged(args: string[], targetDb: string, pattern: RegExp, extraEnv: Record<string, string> = {}): Promise<string> {
-  const before = await snapshot(targetDb);
-  const bucketBefore = await bucketState(bucket);
+  const before = await relationsSnapshot(targetDb);
+  const bucketBefore = await bucketVersions(bucket);
   const result = await runCli(["restore", ...args], { ...env, ...extraEnv });
   expectRefused(result, pattern);
-  expect(await snapshot(targetDb)).toEqual(before);
-  expect(await bucketState(bucket)).toEqual(bucketBefore);
+  expect(await relationsSnapshot(targetDb)).toEqual(before);
+  expect(await bucketVersions(bucket)).toEqual(bucketBefore);
   return result.stderr;
 }
 
@@ -57,7 +49,7 @@ beforeAll(async () => {
   source = await database(created, "dbb_gsrc", { fixture: true });
   await makeBucket(bucket);
   events = await subscribeEvents();
-  env = jobEnv(bucket, source.url);
+  env = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl });
   verified = await createBackup(env);
   await verifyBackup(env, verified.id);
   unverified = await createBackup(env);
@@ -115,7 +107,7 @@ describe("the production gate", () => {
   it("restores to production with approval: safety backup first, events with approver, redacted target, backup and reason", async () => {
     const prod = await occupiedTarget("dbb_gprod", "pr0d-s3cret-pw");
     const OWN = [...APP_SCHEMAS, "keep"]; // the safety backup's scope: all but Supabase's schemas
-    const before = await snapshot(prod.name, OWN);
+    const before = await relationsSnapshot(prod.name, OWN);
     const result = await runCli(
       ["restore", verified.id, "--target", "production", "--approved-by", "alice", "--confirm", verified.id, "--reason", "drill 42", "--clean", "--json"],
       { ...env, PRODUCTION_DB_URL: prod.url },
@@ -145,7 +137,7 @@ describe("the production gate", () => {
     const back = await database(created, "dbb_gback");
     const undo = await runCli(["restore", safety.tag!, "--target", back.url, "--target-env", "dev"], env);
     expect(undo.code, undo.stderr).toBe(0);
-    expect(await snapshot(back.name, OWN)).toEqual(before);
+    expect(await relationsSnapshot(back.name, OWN)).toEqual(before);
   });
 
   it("skips the safety backup only with a reason, and says so in the events", async () => {
@@ -188,7 +180,7 @@ describe("overwrite protection", () => {
 
   it("drops the schemas inside the restore's transaction: a restore that fails leaves them as they were", async () => {
     const staging = await occupiedTarget("dbb_gtx");
-    const before = await snapshot(staging.name);
+    const before = await relationsSnapshot(staging.name);
     const key = manifestKey(verified);
     const original = await getObject(bucket, key);
     const lying = JSON.parse(original.toString("utf8")) as BackupManifest;
@@ -198,7 +190,7 @@ describe("overwrite protection", () => {
       const result = await runCli(["restore", verified.id, "--target", staging.url, "--target-env", "staging", "--clean"], env);
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/row count mismatch for pmoves_core\.content_items.*nothing was committed|nothing was committed.*row count mismatch/);
-      expect(await snapshot(staging.name)).toEqual(before);
+      expect(await relationsSnapshot(staging.name)).toEqual(before);
     } finally {
       await putObject(bucket, key, original);
     }
@@ -209,8 +201,8 @@ describe("--dry-run", () => {
   it("prints every check and what would happen, and touches nothing", async () => {
     const prod = await occupiedTarget();
     const prodEnv = { ...env, PROD_DB_URL: prod.url };
-    const before = await snapshot(prod.name);
-    const bucketBefore = await bucketState(bucket);
+    const before = await relationsSnapshot(prod.name);
+    const bucketBefore = await bucketVersions(bucket);
     const seen = events.events.length;
     const ok = await runCli(["restore", verified.id, "--target", "prod", "--approved-by", "alice", "--confirm", verified.id, "--clean", "--request-id", "dry-1", "--dry-run"], prodEnv);
     expect(ok.code, ok.stderr).toBe(0);
@@ -227,8 +219,8 @@ describe("--dry-run", () => {
     expect(refused.stdout).toMatch(/\[refused\] overwrite:/);
     expect(refused.stdout).toMatch(/\[ok\] +verified backup:/);
 
-    expect(await snapshot(prod.name)).toEqual(before);
-    expect(await bucketState(bucket)).toEqual(bucketBefore);
+    expect(await relationsSnapshot(prod.name)).toEqual(before);
+    expect(await bucketVersions(bucket)).toEqual(bucketBefore);
     await new Promise((r) => setTimeout(r, 300));
     expect(events.events.slice(seen).filter((e) => String(e.data.target ?? "").includes(prod.name))).toEqual([]);
   });
@@ -252,10 +244,10 @@ describe("restore requests and pre-migration tags", () => {
     const tag = `before_v2_schema_${Date.now().toString(36)}`;
     const made = await createBackup(env, ["--type", "pre_migration", "--tag", tag]);
     expect(made.key).toMatch(/^supabase\/pre_migration\//);
-    const bucketBefore = await bucketState(bucket);
+    const bucketBefore = await bucketVersions(bucket);
     const again = await runCli(["create", "--type", "pre_migration", "--tag", tag], env);
     expectRefused(again, new RegExp(`tag "${tag}" is already used by backup ${made.id}`));
-    expect(await bucketState(bucket)).toEqual(bucketBefore);
+    expect(await bucketVersions(bucket)).toEqual(bucketBefore);
     const target = await database(created, "dbb_gtag");
     const result = await runCli(["restore", tag, "--target", target.url, "--target-env", "dev"], env);
     expect(result.code, result.stderr).toBe(0);

@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
 import { EXPIRY_TAG, RESTORE_POINT_TAG, retentionRules } from "../../job/core/catalog";
 import type { BackupManifest } from "../../job/inventory/manifest";
-import { dataFingerprint, dropDatabase } from "../helpers/pg";
-import { makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
-import { requireServices } from "../helpers/services";
-import { APP_SCHEMAS, createBackup, database, jobEnv, legalHold, manifestKey, objectTags, runCli, verifyBackup } from "./helpers";
+import { createBackup, manifestKey, verifyBackup } from "../helpers/backups";
+import { jobEnv, runCli } from "../helpers/cli";
+import { APP_SCHEMAS, database, dataFingerprint, dropDatabase } from "../helpers/pg";
+import { legalHold, makeBucket, objectTags, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
+import { requireServices, services } from "../helpers/services";
 
 const bucket = uniqueBucket("dbb-points");
 const created: string[] = [];
@@ -51,7 +52,7 @@ beforeAll(async () => {
   await requireServices("postgres", "s3");
   source = await database(created, "dbb_psrc", { fixture: true });
   await makeBucket(bucket, { objectLocking: true });
-  env = jobEnv(bucket, source.url, { BACKUP_LOCK_SECONDS: "5" });
+  env = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl, BACKUP_LOCK_SECONDS: "5" });
   delete env.NATS_URL;
 });
 

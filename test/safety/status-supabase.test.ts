@@ -6,10 +6,12 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../job/core/catalog";
 import type { BackupManifest } from "../../job/inventory/manifest";
-import { dropDatabase } from "../helpers/pg";
+import { expectOneLineError, expectRefused } from "../helpers/assertions";
+import { createBackup } from "../helpers/backups";
+import { jobEnv, runCli } from "../helpers/cli";
+import { database, dropDatabase } from "../helpers/pg";
 import { makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
-import { requireServices } from "../helpers/services";
-import { createBackup, database, expectOneLineError, expectRefused, jobEnv, runCli } from "./helpers";
+import { requireServices, services } from "../helpers/services";
 
 const bucket = uniqueBucket("dbb-status");
 const created: string[] = [];
@@ -59,7 +61,7 @@ beforeAll(async () => {
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   const source = await database(created, "dbb_ssrc", { fixture: true });
   await makeBucket(bucket);
-  env = jobEnv(bucket, source.url);
+  env = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl });
   delete env.NATS_URL;
   manual = await createBackup(env);
 });

@@ -5,11 +5,14 @@ import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupManifest } from "../../job/inventory/manifest";
+import { expectOneLineError, expectRefused } from "../helpers/assertions";
+import { createBackup, readManifest, rewriteManifest } from "../helpers/backups";
+import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
-import { dropDatabase, sql } from "../helpers/pg";
+import { database, dropDatabase, sql } from "../helpers/pg";
 import { getObject, makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";
-import { requireServices } from "../helpers/services";
-import { bucketState, createBackup, database, expectOneLineError, expectRefused, jobEnv, readManifest, rewriteManifest, runCli } from "./helpers";
+import { requireServices, services } from "../helpers/services";
+import { bucketVersions } from "../helpers/snapshots";
 
 const bucket = uniqueBucket("dbb-verify");
 const created: string[] = [];
@@ -33,7 +36,7 @@ beforeAll(async () => {
   const source = await database(created, "dbb_vsrc", { fixture: true });
   await makeBucket(bucket);
   events = await subscribeEvents();
-  env = jobEnv(bucket, source.url);
+  env = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl });
   // A role only the source's server had when the backup was taken.
   await sql(source.name, `CREATE ROLE ${role} NOLOGIN; GRANT SELECT ON pmoves_core.content_items TO ${role}`);
   withRole = await createBackup(env);
@@ -49,10 +52,10 @@ afterAll(async () => {
 
 describe("verify", () => {
   it("refuses the source's own server unless --allow-source-server", async () => {
-    const before = await bucketState(bucket);
+    const before = await bucketVersions(bucket);
     const result = await runCli(["verify", withRole.id], env);
     expectRefused(result, /VERIFY_DB_URL is on the source's server .*--allow-source-server/);
-    expect(await bucketState(bucket)).toEqual(before);
+    expect(await bucketVersions(bucket)).toEqual(before);
   });
 
   it("restores a good backup into a scratch database it drops, creating missing roles NOLOGIN, and records the result", async () => {

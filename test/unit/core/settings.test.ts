@@ -7,8 +7,8 @@ import {
   repositorySettings,
   schemaList,
   type Env,
-} from "../../job/core/settings";
-import { DbBackupError } from "../../job/core/errors";
+} from "../../../job/core/settings";
+import { DbBackupError } from "../../../job/core/errors";
 
 function usageMessage(fn: () => unknown): string {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DbBackupError } from "../../job/core/errors";
-import { envVarForTarget } from "../../job/core/settings";
-import { resolveTarget } from "../../job/restore/target";
+import { DbBackupError } from "../../../job/core/errors";
+import { envVarForTarget } from "../../../job/core/settings";
+import { resolveTarget } from "../../../job/restore/target";
 
 function usageMessage(fn: () => unknown): string {
   try {

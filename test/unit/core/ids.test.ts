@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DbBackupError } from "../../job/core/errors";
-import { MAX_ID_LENGTH, newBackupId, timeFromId, timestampPart, validateBackupId } from "../../job/core/ids";
+import { DbBackupError } from "../../../job/core/errors";
+import { MAX_ID_LENGTH, newBackupId, timeFromId, timestampPart, validateBackupId } from "../../../job/core/ids";
 
 // Run the time tests in a zone far from UTC, so local-time code would show.
 let savedTz: string | undefined;

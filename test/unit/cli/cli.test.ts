@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../job/cli";
-import { Collector } from "./helpers";
+import { main } from "../../../job/cli";
+import { Collector } from "../../helpers/collector";
 
 interface Run {
   code: number;

@@ -9,7 +9,7 @@ import {
   isBackupType,
   objectLayout,
   retentionRules,
-} from "../../job/core/catalog";
+} from "../../../job/core/catalog";
 
 describe("backup types and retention (the spec's table)", () => {
   it("has exactly daily, manual, pre_migration, monthly", () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CopyRowCounter } from "../../job/postgres/copy-counter";
-import { parseQualifiedName } from "../../job/postgres/sql";
-import { prng } from "./helpers";
+import { CopyRowCounter } from "../../../job/postgres/copy-counter";
+import { prng } from "../../helpers/prng";
 
 // ---- A realistic plain pg_dump, built from a description of its tables ----------------------------
 
@@ -377,40 +376,4 @@ describe("CopyRowCounter: COPY-looking lines that are not data", () => {
       expect(c.complete).toBe(true);
     });
   }
-});
-
-describe("parseQualifiedName", () => {
-  it.each([
-    ["public.items (id, title) FROM stdin;", 0, "public.items"],
-    ["COPY public.items (id) FROM stdin;", 5, "public.items"],
-    ["items", 0, "items"],
-    ["_private.t_1$x", 0, "_private.t_1$x"],
-    ['public."with space" (id)', 0, 'public."with space"'],
-    ['"My Schema"."Table ""quoted"" name" (id)', 0, '"My Schema"."Table ""quoted"" name"'],
-    ['public."dotted.name"', 0, 'public."dotted.name"'],
-    ['"a.b"."c.d"', 0, '"a.b"."c.d"'],
-    ['""""."x"', 0, '"""".' + '"x"'],
-    ['"日本"."表 テーブル" (名前)', 0, '"日本"."表 テーブル"'],
-    ["café.tëst rest", 0, "café.tëst"],
-    ['public."😀"', 0, 'public."😀"'],
-    ["COPY public.nocols  FROM stdin;", 5, "public.nocols"],
-  ])("%j from %i → %j", (text, start, want) => {
-    expect(parseQualifiedName(text, start)).toBe(want);
-  });
-
-  it.each([
-    ["", "empty"],
-    [" public.items", "leading space"],
-    ["1abc.t", "starts with a digit"],
-    ['"unterminated', "unterminated quote"],
-    ['public."unterminated', "unterminated second part"],
-    ["public.", "trailing dot"],
-    [".items", "leading dot"],
-    ["(x)", "parenthesis"],
-    [";DROP TABLE x", "semicolon"],
-    ["-- comment", "comment"],
-    ["$1", "dollar first"],
-  ])("rejects %j (%s)", (text) => {
-    expect(parseQualifiedName(text, 0)).toBeNull();
-  });
 });

@@ -7,9 +7,9 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { ROOT } from "../../helpers/cli";
-import { portOpen } from "../../helpers/services";
-import { signal, waitFor } from "./procs";
+import { ROOT } from "./cli";
+import { signal, waitFor } from "./processes";
+import { portOpen } from "./services";
 
 /** A TCP port nothing listens on right now. */
 export async function freePort(): Promise<number> {

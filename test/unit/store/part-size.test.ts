@@ -7,7 +7,7 @@ import {
   S3_MIN_PART,
   maxUploadBytes,
   nextPartSize,
-} from "../../job/store/part-size";
+} from "../../../job/store/part-size";
 
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;

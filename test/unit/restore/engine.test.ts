@@ -1,62 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { DbBackupError } from "../../job/core/errors";
-import { rowCountCheckSql } from "../../job/restore/engine";
-import { safeQualifiedName } from "../../job/postgres/sql";
+import { DbBackupError } from "../../../job/core/errors";
+import { rowCountCheckSql } from "../../../job/restore/engine";
+import { integrityError } from "../../helpers/errors";
 
 const TAG = "$dbbackup_check$";
-
-function integrityError(fn: () => unknown): DbBackupError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DbBackupError);
-    expect((error as DbBackupError).kind).toBe("integrity");
-    expect((error as DbBackupError).exitCode).toBe(4);
-    return error as DbBackupError;
-  }
-  throw new Error("expected an integrity error, got none");
-}
 
 function occurrences(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
-
-describe("safeQualifiedName", () => {
-  it.each([
-    "public.items",
-    "items",
-    'public."with space"',
-    '"My Schema"."Table ""quoted"" name"',
-    'public."dotted.name"',
-    '"日本"."表 テーブル"',
-    'public."x; DROP TABLE y; --"', // inside quotes, only a (strange) name
-  ])("accepts %j unchanged", (name) => {
-    expect(safeQualifiedName(name)).toBe(name);
-  });
-
-  it.each([
-    "public.t; DROP TABLE x",
-    '"a"."b" --',
-    "x)",
-    "public.t WHERE false",
-    "public.t,public.u",
-    " public.t",
-    "public.t ",
-    '"unterminated',
-    'public."a"b"',
-    "",
-    "1t",
-    "public.t\n;DROP TABLE x",
-    "public.t/**/",
-  ])("refuses %j with an integrity error", (name) => {
-    expect(integrityError(() => safeQualifiedName(name)).message).toMatch(/not a valid identifier/);
-  });
-
-  it("refuses a zero-length quoted identifier (PostgreSQL rejects \"\")", () => {
-    integrityError(() => safeQualifiedName('""'));
-    integrityError(() => safeQualifiedName('public.""'));
-  });
-});
 
 describe("rowCountCheckSql", () => {
   it("checks every table with FROM ONLY <name> and its expected count", () => {

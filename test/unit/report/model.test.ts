@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { BackupEntry } from "../../job/inventory/backups";
-import { backupTypes, type BackupType } from "../../job/core/catalog";
-import type { BackupManifest } from "../../job/inventory/manifest";
-import { buildStatusReport, renderListMarkdown, renderStatusMarkdown } from "../../job/report/model";
-import { sampleManifest } from "./helpers";
+import type { BackupEntry } from "../../../job/inventory/backups";
+import { backupTypes, type BackupType } from "../../../job/core/catalog";
+import type { BackupManifest } from "../../../job/inventory/manifest";
+import { buildStatusReport, renderListMarkdown, renderStatusMarkdown } from "../../../job/report/model";
+import { sampleManifest } from "../../helpers/manifests";
 
 const MB = 1024 * 1024;
 const NOW = new Date("2025-06-07T13:00:00Z");

@@ -1,13 +1,14 @@
 // Synthetic backup histories for the status page: valid manifests (the schema parses them) for a
 // year or more of scheduled backups, with growth, noise, failures and verifications, deterministic
 // for a seed. Used by the unit tests, the browser test (written into a BACKUP_DIR) and the bench.
+// (The entries `listBackups` would make of them: entriesOf in ./manifests.)
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type { BackupEntry } from "../../job/inventory/backups";
 import { DEFAULT_PREFIX, objectLayout, type BackupType } from "../../job/core/catalog";
 import { timestampPart } from "../../job/core/ids";
 import { serializeManifest, type BackupManifest } from "../../job/inventory/manifest";
-import { prng, sampleManifest } from "../unit/helpers";
+import { sampleManifest } from "./manifests";
+import { prng } from "./prng";
 
 const DAY = 86_400_000;
 
@@ -96,19 +97,6 @@ export function syntheticManifests(options: SyntheticOptions): BackupManifest[] 
     }
   }
   return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
-}
-
-/** The entries `listBackups` would make of these manifests (dumps present), newest first. */
-export function entriesOf(manifests: BackupManifest[]): BackupEntry[] {
-  return manifests.map((m) => ({
-    id: m.id,
-    type: m.type,
-    status: m.status,
-    key: m.status === "completed" ? m.key : null,
-    size: m.sizes.stored,
-    createdAt: new Date(m.startedAt),
-    manifest: m,
-  }));
 }
 
 /** Writes the manifests, and a small stand-in dump for each completed one, into a BACKUP_DIR. */

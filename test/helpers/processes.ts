@@ -1,31 +1,7 @@
-// Processes for the fault tests: the job run as its container runs it, but with a handle on the
-// process so a test can kill or freeze it (or its pg_dump) at a chosen moment.
-import { spawn, type ChildProcess } from "node:child_process";
+// Processes of a running job (started with startCli, ./cli): its process tree read from /proc,
+// waiting for a child (pg_dump, pigz, psql, pg_restore), signals, and killing what is left.
 import { readFileSync, readdirSync } from "node:fs";
-import { BUNDLE, ROOT, type CliResult } from "../../helpers/cli";
-
-export interface RunningCli {
-  child: ChildProcess;
-  pid: number;
-  done: Promise<CliResult & { signal: NodeJS.Signals | null }>;
-}
-
-export function startCli(args: string[], env: Record<string, string>, timeoutMs = 120_000): RunningCli {
-  const child = spawn(process.execPath, [BUNDLE, ...args], { env, cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 128, signal, stdout, stderr });
-    });
-  });
-  return { child, pid: child.pid!, done };
-}
+import type { RunningCli } from "./cli";
 
 /** Direct and indirect children of `pid` (from /proc/<pid>/task/<tid>/children). */
 export function descendants(pid: number): number[] {

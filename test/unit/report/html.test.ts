@@ -2,12 +2,12 @@
 // sections, escaping of every user-controlled text, no external reference, and charts whose size is
 // bounded by time buckets, not by the number of backups.
 import { describe, expect, it } from "vitest";
-import type { BackupEntry } from "../../job/inventory/backups";
-import { MIN_VERIFIED_RESTORE_POINTS } from "../../job/core/catalog";
-import { buildStatusReport } from "../../job/report/model";
-import { aggregate, escapeHtml, renderStatusHtml, scheduleIntervalHours, timeBuckets } from "../../job/report/html";
-import { sampleManifest } from "../unit/helpers";
-import { entriesOf, syntheticManifests } from "./synthetic";
+import type { BackupEntry } from "../../../job/inventory/backups";
+import { MIN_VERIFIED_RESTORE_POINTS } from "../../../job/core/catalog";
+import { buildStatusReport } from "../../../job/report/model";
+import { aggregate, escapeHtml, renderStatusHtml, scheduleIntervalHours, timeBuckets } from "../../../job/report/html";
+import { entriesOf, sampleManifest } from "../../helpers/manifests";
+import { syntheticManifests } from "../../helpers/synthetic-backups";
 
 const NOW = new Date("2025-06-07T12:00:00Z");
 const DAY = 86_400_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DbBackupError } from "../../job/core/errors";
-import { isFullBackup, parseManifest, serializeManifest, type BackupManifest } from "../../job/inventory/manifest";
-import { sampleManifest } from "./helpers";
+import { DbBackupError } from "../../../job/core/errors";
+import { isFullBackup, parseManifest, serializeManifest, type BackupManifest } from "../../../job/inventory/manifest";
+import { sampleManifest } from "../../helpers/manifests";
 
 const KEY = "supabase/manual/backup_20250607_120000.manifest.json";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, Redactor, redactUrl } from "../../job/core/redact";
+import { REDACTED, Redactor, redactUrl } from "../../../job/core/redact";
 
 describe("redactUrl", () => {
   it("hides the password and keeps the rest", () => {

@@ -1,28 +1,7 @@
-// Shared helpers for the unit tests (not a test file itself).
-import { Writable } from "node:stream";
+// Manifests and inventory entries without a store: a complete, valid manifest to override, and
+// the entries `listBackups` would make of manifests.
+import type { BackupEntry } from "../../job/inventory/backups";
 import type { BackupManifest } from "../../job/inventory/manifest";
-
-/** A writable stream that keeps everything written to it, for calling the CLI in-process. */
-export class Collector extends Writable {
-  text = "";
-  isTTY = false;
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-}
-
-/** A small deterministic PRNG (mulberry32), so random chunkings are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A complete, valid manifest; tests override what they need. */
 export function sampleManifest(overrides: Partial<BackupManifest> = {}): BackupManifest {
@@ -54,4 +33,17 @@ export function sampleManifest(overrides: Partial<BackupManifest> = {}): BackupM
     toolVersion: "0.1.0",
     ...overrides,
   };
+}
+
+/** The entries `listBackups` would make of these manifests (dumps present), newest first. */
+export function entriesOf(manifests: BackupManifest[]): BackupEntry[] {
+  return manifests.map((m) => ({
+    id: m.id,
+    type: m.type,
+    status: m.status,
+    key: m.status === "completed" ? m.key : null,
+    size: m.sizes.stored,
+    createdAt: new Date(m.startedAt),
+    manifest: m,
+  }));
 }

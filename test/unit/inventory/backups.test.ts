@@ -3,10 +3,10 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { unusedTag } from "../../job/inventory/backups";
-import { serializeManifest } from "../../job/inventory/manifest";
-import { LocalDirectoryRepository } from "../../job/store/local";
-import { sampleManifest } from "./helpers";
+import { unusedTag } from "../../../job/inventory/backups";
+import { serializeManifest } from "../../../job/inventory/manifest";
+import { LocalDirectoryRepository } from "../../../job/store/local";
+import { sampleManifest } from "../../helpers/manifests";
 
 async function repoWith(tags: { id: string; tag: string; status?: "completed" | "failed" }[]) {
   const repo = new LocalDirectoryRepository(await fs.mkdtemp(path.join(os.tmpdir(), "dbb-tag-")));
