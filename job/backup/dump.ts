@@ -2,12 +2,12 @@
 // consumes. The stream only ends cleanly when pg_dump and the compressor exited 0 and the dump did
 // not stop inside a COPY block; otherwise it errors, so an upload of it is never completed.
 import os from "node:os";
-import { PassThrough, Transform, type Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { Sha256Tap } from "../streams";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import type { DumpFormat } from "../core/catalog";
-import { CopyRowCounter } from "../postgres/copy-counter";
+import { DumpCounter } from "../postgres/script/counter";
 import type { BackupScope } from "../inventory";
 import type { PgConnection } from "../postgres/connection";
 import { captureOutput, startProcess, which, type RunningProcess } from "../postgres/process";
@@ -30,6 +30,8 @@ export interface DumpResult {
   storedBytes: number;
   dumpedBytes: number | null;
   rowCounts: Record<string, number> | null;
+  /** Schemas the plain dump creates (null for a custom archive: its table of contents says). */
+  createdSchemas: string[] | null;
 }
 
 export interface RunningDump {
@@ -42,7 +44,8 @@ export interface RunningDump {
 }
 
 export function pgDumpArgs(scope: BackupScope, format: DumpFormat, compressionLevel: number): string[] {
-  const args = [format === "custom" ? "--format=custom" : "--format=plain"];
+  // UTF-8 whatever the database's encoding (the server converts), so every dump reads the same way.
+  const args = [format === "custom" ? "--format=custom" : "--format=plain", "--encoding=UTF8"];
   if (format === "custom") args.push(`--compress=${compressionLevel}`);
   if (scope.noOwner) args.push("--no-owner");
   if (scope.noAcl) args.push("--no-acl");
@@ -63,7 +66,7 @@ export const exactNamePattern = quoteIdent;
 
 export function startDump(options: DumpOptions): RunningDump {
   const { connection, scope, format, compressionLevel, redactor } = options;
-  const args = [...pgDumpArgs(scope, format, compressionLevel), `--dbname=${connection.url}`];
+  const args = [...pgDumpArgs(scope, format, compressionLevel), `--dbname=${connection.conninfo}`];
   const dump = startProcess("pg_dump", args, {
     env: connection.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -71,16 +74,11 @@ export function startDump(options: DumpOptions): RunningDump {
     label: "pg_dump",
   });
   const processes: RunningProcess[] = [dump];
-  const counter = format === "plain" ? new CopyRowCounter() : null;
+  const counter = format === "plain" ? new DumpCounter() : null;
 
   const compressed: Readable = (() => {
     if (format === "custom") return dump.child.stdout!;
-    const counted = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        counter!.push(chunk);
-        done(null, chunk);
-      },
-    });
+    const counted = counter!;
     const pigzPath = options.usePigz === false ? null : which("pigz");
     if (pigzPath) {
       const pigz = startProcess(pigzPath, [`-${compressionLevel}`, "-p", String(Math.max(1, os.cpus().length)), "-c"], {
@@ -102,8 +100,8 @@ export function startDump(options: DumpOptions): RunningDump {
   // End only when every process exited 0 and the dump is whole.
   const output = new Sha256Tap({
     beforeEnd: async () => {
+      // The counter itself fails when pg_dump's output ends inside a statement or a table's data.
       await Promise.all(processes.map((p) => p.exited));
-      if (counter && !counter.complete) throw new Error("pg_dump output ended inside a table's data: the dump is incomplete");
     },
   });
   compressed.on("error", (error) => output.destroy(error));
@@ -119,8 +117,9 @@ export function startDump(options: DumpOptions): RunningDump {
       return {
         sha256: output.digest,
         storedBytes: output.bytes,
-        dumpedBytes: counter?.bytes ?? null,
-        rowCounts: counter ? counter.rowCounts : null,
+        dumpedBytes: counter?.result.bytes ?? null,
+        rowCounts: counter ? counter.result.rowCounts : null,
+        createdSchemas: counter ? counter.result.createdSchemas : null,
       };
     },
     abort: () => {

@@ -39,7 +39,12 @@ export async function reserveBackupId(
       format: options.format,
       compression: options.format === "plain" ? "gzip" : "pg_custom",
       scope: source.scope,
-      source: { database: connection.display, serverVersion: source.serverVersion, pgDumpVersion: input.pgDumpVersion },
+      source: {
+        database: connection.display,
+        ...(source.systemId ? { systemId: source.systemId } : {}),
+        serverVersion: source.serverVersion,
+        pgDumpVersion: input.pgDumpVersion,
+      },
       options: { compressionLevel: options.compressionLevel },
       startedAt: startedAt.toISOString(),
       toolVersion: ctx.toolVersion,

@@ -6,6 +6,8 @@ import { SUPABASE_MANAGED_SCHEMAS, type BackupType } from "../core/catalog";
 import { DbBackupError, usageError } from "../core/errors";
 import type { BackupScope } from "../inventory";
 import { connectPg, type PgConnection } from "../postgres/connection";
+import { readIdentity } from "../postgres/identity";
+import { quoteIdent, readQuoted } from "../postgres/sql";
 
 export interface ScopeRequest {
   schemas: string[];
@@ -17,6 +19,8 @@ export interface ScopeRequest {
 
 export interface SourceSession {
   serverVersion: string;
+  /** The cluster's system identifier, when the server lets this role read it. */
+  systemId: string | null;
   scope: BackupScope;
   /** Runs `fn` while no other run against this database does (id allocation). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -41,6 +45,7 @@ export async function openSource(
       );
     }
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
+    const systemId = await readIdentity(client).then((id) => id.systemId, () => null);
     const scope = await resolveScope(client, request);
     const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
       await client.query("SELECT pg_advisory_lock(hashtext('db-backup'), hashtext('allocate-id'))");
@@ -50,7 +55,7 @@ export async function openSource(
         await client.query("SELECT pg_advisory_unlock(hashtext('db-backup'), hashtext('allocate-id'))");
       }
     };
-    return { serverVersion: version, scope, exclusive, close: () => client.end().catch(() => undefined) };
+    return { serverVersion: version, systemId, scope, exclusive, close: () => client.end().catch(() => undefined) };
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
@@ -70,7 +75,55 @@ async function connectSource(url: string, connection: PgConnection): Promise<pg.
   }
 }
 
+/** `--table` names without wildcards are exact: one that matches no relation is refused before
+ * the backup takes an id (pg_dump's --strict-names would only say so after). Patterns with * or ?
+ * are pg_dump's to match. Unquoted parts fold to lowercase, as in pg_dump's patterns. */
+async function refuseMissingTables(client: pg.Client, tables: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (const pattern of tables) {
+    const parts = splitPattern(pattern);
+    if (!parts || parts.some((p) => !p.quoted && /[*?]/.test(p.text))) continue;
+    const names = parts.map((p) => (p.quoted ? p.text : p.text.toLowerCase()));
+    // database.schema.table names the table in this database only, as pg_dump reads it.
+    if (names.length === 3 && names.shift() !== (await client.query<{ db: string }>("SELECT current_database() AS db")).rows[0]!.db) {
+      missing.push(pattern);
+      continue;
+    }
+    const found = await client
+      .query<{ found: boolean }>("SELECT to_regclass($1) IS NOT NULL AS found", [names.map(quoteIdent).join(".")])
+      .then((r) => r.rows[0]!.found, () => false);
+    if (!found) missing.push(pattern);
+  }
+  if (missing.length > 0) {
+    throw usageError(`table ${missing.map((t) => `"${t}"`).join(", ")} does not exist in the source database (or is not visible to its user): check --table`);
+  }
+}
+
+/** A pg_dump name pattern's dot-separated parts, quoted ones kept literal; null when malformed. */
+function splitPattern(pattern: string): { text: string; quoted: boolean }[] | null {
+  const parts: { text: string; quoted: boolean }[] = [];
+  let i = 0;
+  while (i <= pattern.length) {
+    if (pattern[i] === '"') {
+      const quoted = readQuoted(pattern, i, '"');
+      if (!quoted) return null;
+      parts.push({ text: quoted.value, quoted: true });
+      i = quoted.end;
+    } else {
+      const dot = pattern.indexOf(".", i);
+      const end = dot === -1 ? pattern.length : dot;
+      parts.push({ text: pattern.slice(i, end), quoted: false });
+      i = end;
+    }
+    if (i >= pattern.length) break;
+    if (pattern[i] !== ".") return null;
+    i++;
+  }
+  return parts.length >= 1 && parts.length <= 3 && parts.every((p) => p.quoted || p.text.length > 0) ? parts : null;
+}
+
 async function resolveScope(client: pg.Client, request: ScopeRequest): Promise<BackupScope> {
+  await refuseMissingTables(client, request.tables);
   const base = { tables: request.tables, schemaOnly: request.schemaOnly, dataOnly: request.dataOnly, noAcl: request.noAcl, noOwner: true };
   const existing = (
     await client.query<{ nspname: string }>(

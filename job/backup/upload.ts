@@ -3,6 +3,7 @@
 // claims success unless the upload completed and its checksum is recorded.
 import { EXPIRY_TAG, SHA256_TAG, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
+import { oneLine } from "../core/errors";
 import { formatBytes } from "../core/format";
 import { SECOND_MS } from "../core/time";
 import { isFullBackup, writeManifest, type BackupManifest } from "../inventory";
@@ -39,13 +40,18 @@ export async function dumpAndUpload(
     sizes: { stored: result.storedBytes, dumped: result.dumpedBytes },
     sha256: result.sha256,
     rowCounts: result.rowCounts,
+    ...(result.createdSchemas ? { contents: { createdSchemas: result.createdSchemas } } : {}),
     finishedAt: finishedAt.toISOString(),
     durationMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
   };
   await writeManifest(repo, manifestKey, manifest);
   await repo.setTags(base.key, { [SHA256_TAG]: result.sha256, [EXPIRY_TAG.key]: EXPIRY_TAG.value });
   if (options.format === "plain" && isFullBackup(manifest) && options.updateLatest !== false) {
-    await repo.copy(base.key, objectLayout.latestKey(prefix));
+    // A convenience copy for `mc cat latest.sql.gz | gunzip | psql`: failing to update it (a full
+    // disk, say) does not undo the complete, recorded backup.
+    await repo.copy(base.key, objectLayout.latestKey(prefix)).catch((error: unknown) => {
+      log.warn(`the backup is complete, but ${repo.displayPath(objectLayout.latestKey(prefix))} could not be updated (${oneLine(error)}): it still holds an older backup`);
+    });
   }
   return manifest;
 }

@@ -12,6 +12,8 @@ export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   clock?: () => Date;
+  /** Aborted when the job is told to stop (SIGTERM, SIGINT). */
+  signal?: AbortSignal;
 }
 
 /** The flags every command takes (they override the environment). */
@@ -50,6 +52,7 @@ export async function withContext(deps: CommandDeps, command: Command, run: (ctx
     redactor,
     environment: globals.env ?? nonEmpty(env, ENV.environment),
     toolVersion: pkg.version,
+    signal: io.signal,
   };
   try {
     await run(ctx);

@@ -38,6 +38,11 @@ export async function main(argv: string[], env: Env = process.env, io: CliIo = {
 function secretsOf(env: Env): Redactor {
   const redactor = new Redactor().add(env[ENV.secretKey], env[ENV.natsToken], env[ENV.supabaseAccessToken]);
   for (const [name, value] of Object.entries(env)) if (name.endsWith("_DB_URL")) redactor.addUrl(value);
+  // A NATS URL may carry a token as its user (nats://<token>@host) or a user and password.
+  for (const part of (env[ENV.natsUrl] ?? "").split(",")) {
+    const userinfo = /^[a-z]*:\/\/([^/@\s]*)@/i.exec(part.trim())?.[1];
+    if (userinfo) redactor.add(...userinfo.split(":").map((s) => decodeURIComponentSafe(s)), ...userinfo.split(":"));
+  }
   return redactor;
 }
 
@@ -50,4 +55,12 @@ function report(error: unknown, log: Logger): number {
   }
   log.info(`error: ${oneLine(error)}`);
   return error instanceof DbBackupError ? error.exitCode : 1;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -23,6 +23,9 @@ export interface JobContext {
   /** The environment this run belongs to (BACKUP_ENV / --env). */
   environment?: string;
   toolVersion: string;
+  /** Aborted when the job is told to stop (SIGTERM, SIGINT): long operations end, roll back and
+   * clean up what they started. */
+  signal?: AbortSignal;
 }
 
 export function consoleLogger(redactor: Redactor, stdout = process.stdout, stderr = process.stderr): Logger {

@@ -13,8 +13,12 @@ export function redactUrl(url: string): string {
     }
     return parsed.toString();
   } catch {
-    // Not a URL we can parse: hide anything between "://user:" and "@".
-    return url.replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, `$1${REDACTED}@`);
+    // Not a URL we can parse: hide the password of user:password@, a lone token@ (NATS's token
+    // form) whole, and password-like query parameters.
+    return url
+      .replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, `$1${REDACTED}@`)
+      .replace(/(:\/\/)[^:/@\s]+@/g, `$1${REDACTED}@`)
+      .replace(/([?&][^=&]*(?:pass|secret|token|key)[^=&]*=)[^&\s]*/gi, `$1${REDACTED}`);
   }
 }
 

@@ -22,6 +22,10 @@ export const ENV = {
   natsToken: "NATS_TOKEN",
   verifyDbUrl: "VERIFY_DB_URL",
   productionDbUrl: "PRODUCTION_DB_URL",
+  /** Production's identity, `<system identifier>/<database>`: recognised without its credentials. */
+  productionDbId: "PRODUCTION_DB_ID",
+  /** Seconds a restore waits for a lock on the target before it gives up (default 60). */
+  lockTimeout: "RESTORE_LOCK_TIMEOUT_SECONDS",
   lockSeconds: "BACKUP_LOCK_SECONDS",
   compressionLevel: "BACKUP_COMPRESSION_LEVEL",
   /** Smallest S3 multipart part in MiB (5-5120, default 16): parts then grow with the upload. */
@@ -144,6 +148,11 @@ export const MAX_LOCK_SECONDS = 3650 * DAY_SECONDS;
 /** BACKUP_LOCK_SECONDS: how long each backup is locked on a bucket with Object Lock. */
 export function lockSecondsSetting(env: Env): number | undefined {
   return optionalInt(env, ENV.lockSeconds, 1, MAX_LOCK_SECONDS);
+}
+
+/** RESTORE_LOCK_TIMEOUT_SECONDS: how long a restore (or drill) waits for a lock, default a minute. */
+export function lockTimeoutSetting(env: Env): number {
+  return optionalInt(env, ENV.lockTimeout, 1, 86_400) ?? 60;
 }
 
 /** BACKUP_COMPRESSION_LEVEL, or the catalog's default. */

@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { eventSubjects } from "../core/catalog";
 import type { EventPublisher } from "../core/events";
 import { oneLine, usageError } from "../core/errors";
-import { redactUrl, type Redactor } from "../core/redact";
+import type { Redactor } from "../core/redact";
 
 type NatsConnection = Awaited<ReturnType<typeof connect>>;
 
@@ -23,7 +23,8 @@ export const noEvents: EventPublisher = {
  * client does: a comma list of nats://, tls://, ws:// or wss:// URLs, or host[:port]. */
 export function checkNatsUrl(url: string): string {
   for (const part of url.split(",").map((p) => p.trim())) {
-    const bad = () => usageError(`NATS_URL "${redactUrl(part)}" is not a NATS server URL: use e.g. nats://nats:4222`);
+    // Never the user info: in a NATS URL it may be a token (nats://<token>@host).
+    const bad = () => usageError(`NATS_URL "${part.replace(/^([a-z]*:\/\/)?[^/@\s]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ""}***@`)}" is not a NATS server URL: use e.g. nats://nats:4222`);
     let parsed: URL;
     try {
       parsed = new URL(part.includes("://") ? part : `nats://${part}`);

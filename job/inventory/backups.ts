@@ -59,7 +59,9 @@ export async function listBackups(repo: BackupRepository, prefix: string): Promi
       continue;
     }
     const dumpExists = manifest.status === "completed" && dumps.has(manifest.key);
-    if (manifest.status === "completed") dumps.delete(manifest.key);
+    // A dump beside a failed or running manifest is that backup's (a run that died after its
+    // upload), not a backup of its own: never listed as a second, "legacy" entry.
+    dumps.delete(manifest.key);
     entries.push(entryFromManifest(manifest, dumpExists));
   }
   // Dumps nobody's manifest claims: legacy ones at the root, or orphans in a type folder.

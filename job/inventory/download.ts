@@ -9,6 +9,7 @@ import { findBackup, requireRestorable } from "./backups";
 import type { JobContext } from "../core/context";
 import { integrityError } from "../core/errors";
 import { formatBytes } from "../core/format";
+import { isOwnerAlive } from "../core/leftovers";
 import { Sha256Tap } from "../streams";
 
 export interface DownloadOptions {
@@ -25,15 +26,17 @@ export async function downloadAction(ctx: JobContext, options: DownloadOptions):
   const tap = new Sha256Tap();
   const source = await ctx.repo.getStream(entry.key!);
   if (!options.file) {
-    await pipeline(source, tap, options.stdout ?? process.stdout);
+    await pipeline(source, tap, options.stdout ?? process.stdout, { signal: ctx.signal });
     const sha = tap.digest!;
     if (expected && sha !== expected) throw integrityError(`checksum mismatch for ${entry.id}: got ${sha}, the manifest says ${expected}; discard what was written`);
     return { file: null, sha256: sha, bytes: tap.bytes };
   }
   const target = path.resolve(options.file);
-  const partial = `${target}.partial-${randomBytes(4).toString("hex")}`;
+  // Named with this run's pid: the next download to the same file removes what a killed run left.
+  await removeLeftoverPartials(target);
+  const partial = `${target}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
-    await pipeline(source, tap, createWriteStream(partial, { flags: "wx", mode: 0o600 }));
+    await pipeline(source, tap, createWriteStream(partial, { flags: "wx", mode: 0o600 }), { signal: ctx.signal });
     const sha = tap.digest!;
     if (expected && sha !== expected) throw integrityError(`checksum mismatch for ${entry.id}: got ${sha}, the manifest says ${expected}; the download was removed`);
     await fs.rename(partial, target);
@@ -42,5 +45,16 @@ export async function downloadAction(ctx: JobContext, options: DownloadOptions):
   } catch (error) {
     await fs.rm(partial, { force: true });
     throw error;
+  }
+}
+
+/** `<file>.partial-<pid>-…` files of downloads whose run is gone. */
+async function removeLeftoverPartials(target: string): Promise<void> {
+  const dir = path.dirname(target);
+  const prefix = `${path.basename(target)}.partial-`;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (pid && !isOwnerAlive(pid)) await fs.rm(path.join(dir, name), { force: true });
   }
 }

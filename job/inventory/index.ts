@@ -7,6 +7,7 @@ export {
   MANIFEST_SCHEMA_VERSION,
   isFullBackup,
   parseManifest,
+  standsAlone,
   type BackupManifest,
   type BackupScope,
   type Verification,

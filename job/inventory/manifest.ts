@@ -38,6 +38,13 @@ export const NotificationSchema = z.strictObject({
   error: z.string().optional(),
 });
 
+/** What the dump holds, recorded as it was written (older manifests have none: the dump is read). */
+export const DumpContentsSchema = z.strictObject({
+  /** Schemas the dump creates (CREATE SCHEMA), unquoted. */
+  createdSchemas: z.array(z.string()),
+});
+export type RecordedContents = z.infer<typeof DumpContentsSchema>;
+
 export const BackupManifestSchema = z.strictObject({
   schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
   id: z.string().regex(BACKUP_ID_PATTERN),
@@ -60,8 +67,11 @@ export const BackupManifestSchema = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
   /** Rows per table ("schema"."table") counted from the dump stream; null when not countable. */
   rowCounts: z.record(z.string(), z.number().int().nonnegative()).nullable(),
+  contents: DumpContentsSchema.optional(),
   source: z.strictObject({
     database: z.string(),
+    /** The source cluster's system identifier (newer manifests): the drill refuses that server. */
+    systemId: z.string().regex(/^\d{1,20}$/).optional(),
     serverVersion: z.string(),
     pgDumpVersion: z.string(),
   }),
@@ -97,6 +107,12 @@ export function parseManifest(text: string, key: string): BackupManifest {
     );
   }
   return result.data;
+}
+
+/** Whether the backup restores into an empty database: whole schemas (data, or structure only), not
+ * single tables (--table) or only data (--data-only), which need the rest of their database. */
+export function standsAlone(m: BackupManifest): boolean {
+  return m.scope.tables.length === 0 && !m.scope.dataOnly;
 }
 
 /** A full backup is one that can become a restore point: every table, schema and data. */

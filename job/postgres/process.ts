@@ -1,5 +1,8 @@
-// Child processes (pg_dump, psql, pg_restore, pigz): spawned with argument arrays, never a shell;
-// stderr always drained (a full pipe deadlocks pg_dump) and its tail kept for the error message.
+// Child processes (pg_dump, pg_restore, pigz): spawned with argument arrays, never a shell; stderr
+// always drained (a full pipe deadlocks pg_dump) and its tail kept for the error message. Every
+// child dies with the job: the kernel kills it when the job's process ends, however it ends
+// (`setpriv --pdeathsig KILL`, util-linux), and the job forwards SIGTERM/SIGINT to the children
+// it knows (terminateChildren), so none ever finishes, and commits, on its own.
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
@@ -22,7 +25,10 @@ export function startProcess(
   options: SpawnOptions & { redactor: Redactor; label?: string },
 ): RunningProcess {
   const { redactor, label = command, ...spawnOptions } = options;
-  const child = spawn(command, args, { ...spawnOptions, shell: false });
+  const program = command.includes("/") ? command : which(command);
+  const setpriv = deathSignalWrapper();
+  const [file, argv] = program && setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", program, ...args]] : [program ?? command, args];
+  const child = spawn(file, argv, { ...spawnOptions, shell: false });
   let tail = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     tail = (tail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
@@ -44,7 +50,7 @@ export function startProcess(
     });
   });
   exited.catch(() => undefined); // observed by callers; never an unhandled rejection
-  return {
+  const running: RunningProcess = {
     child,
     exited,
     stderrTail,
@@ -52,6 +58,28 @@ export function startProcess(
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     },
   };
+  live.add(running);
+  child.once("close", () => live.delete(running));
+  child.once("error", () => live.delete(running));
+  return running;
+}
+
+/** The children running now (the job forwards a SIGTERM or SIGINT it receives to them). */
+const live = new Set<RunningProcess>();
+
+/** Sends `signal` to every running child. */
+export function terminateChildren(signal: NodeJS.Signals): void {
+  for (const p of live) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  }
+}
+
+let setprivPath: string | null | undefined;
+/** setpriv, which sets the child's parent-death signal before it execs the tool; absent (not
+ * Linux, or no util-linux) the children still get the job's forwarded signals. */
+function deathSignalWrapper(): string | null {
+  if (setprivPath === undefined) setprivPath = process.platform === "linux" ? which("setpriv") : null;
+  return setprivPath;
 }
 
 /** The absolute path of `command` on PATH, or null. */

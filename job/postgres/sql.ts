@@ -19,6 +19,15 @@ export function readQuoted(text: string, start: number, quote: '"' | "'"): { val
   }
 }
 
+/** Reads one identifier (bare, or "double ""quoted""") at `start`; returns it as written. */
+export function readIdentifier(text: string, start: number): string | null {
+  if (text[start] === '"') {
+    const quoted = readQuoted(text, start, '"');
+    return quoted && quoted.value !== "" ? text.slice(start, quoted.end) : null;
+  }
+  return /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(text.slice(start))?.[0] ?? null;
+}
+
 /** Reads `schema.table` (each part bare or "double ""quoted""") starting at `start`; returns it as
  * written, which is valid SQL for the same relation. */
 export function parseQualifiedName(text: string, start: number): string | null {
@@ -92,4 +101,28 @@ export function splitQualifiedName(name: string): [string, string] | null {
     }
   }
   return parts.length === 2 ? [parts[0]!, parts[1]!] : null;
+}
+
+/** The SQL with its leading whitespace and comments removed (how the server sees its first word). */
+export function stripLeadingComments(sql: string): string {
+  let i = 0;
+  for (;;) {
+    while (i < sql.length && /\s/.test(sql[i]!)) i++;
+    if (sql.startsWith("--", i)) {
+      const nl = sql.indexOf("\n", i);
+      i = nl === -1 ? sql.length : nl + 1;
+    } else if (sql.startsWith("/*", i)) {
+      let depth = 1;
+      i += 2;
+      while (i < sql.length && depth > 0) {
+        if (sql.startsWith("/*", i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith("*/", i)) {
+          depth--;
+          i += 2;
+        } else i++;
+      }
+    } else return sql.slice(i);
+  }
 }

@@ -1,13 +1,13 @@
 // The checks a restore runs before it touches anything, in the order a person reads them: the
 // production gate (environment, approval, confirm, verified backup), the overwrite check against
 // the target, the safety backup, the request id. The first that fails is the refusal's one line.
-import type { BackupEntry } from "../inventory";
+import { standsAlone, type BackupEntry } from "../inventory";
 import type { JobContext } from "../core/context";
 import { formatBytes } from "../core/format";
 import type { GateCheck } from "../core/checks";
 import { given } from "../core/settings";
 import type { TargetEnvironment } from "./gate";
-import { isVerifiedRestorePoint } from "../retention";
+import { isVerified } from "../retention";
 import { repeatedRequest } from "./requests";
 import { describeTables, type TargetInspection } from "./inspect";
 import type { RestoreOptions } from "./types";
@@ -30,7 +30,7 @@ export interface GateInput {
 /** The checks that need neither the target nor the dump, in order. */
 export async function gateChecks(ctx: JobContext, input: GateInput): Promise<GateCheck[]> {
   const { entry, options, decision, environment } = input;
-  const verified = isVerifiedRestorePoint(entry);
+  const verified = isVerified(entry);
   const production = environment.production;
   const checks: GateCheck[] = [
     {
@@ -97,7 +97,14 @@ export function overwriteCheck(input: OverwriteInput, verified: boolean): GateCh
     return {
       check: "overwrite",
       ok: false,
-      detail: `--clean is accepted only for a verified backup and ${entry.id} has not passed verification: run \`db-backup verify ${entry.id}\` first (${display} holds none of its tables, so it restores without --clean too)`,
+      detail: `--clean is accepted only for a verified backup and ${entry.id} has not passed verification: ${verifyFirst(entry, display)} (${display} holds none of its tables, so it restores without --clean too)`,
+    };
+  }
+  if (options.clean && inspection.dependents.length > 0) {
+    return {
+      check: "overwrite",
+      ok: false,
+      detail: `--clean would also drop what is not in backup ${entry.id}, because it depends on ${where}: ${describeTables(inspection.dependents, 5)}; move or drop those yourself first, or restore into a database without them`,
     };
   }
   if (occupied.length === 0) {
@@ -118,10 +125,21 @@ export function overwriteCheck(input: OverwriteInput, verified: boolean): GateCh
     return {
       check: "overwrite",
       ok: false,
-      detail: `--clean would overwrite ${tables} in ${display} with backup ${entry.id}, which has not passed verification: run \`db-backup verify ${entry.id}\` first`,
+      detail: `--clean would overwrite ${tables} in ${display} with backup ${entry.id}, which has not passed verification: ${verifyFirst(entry, display, tables)}`,
     };
   }
   return { check: "overwrite", ok: true, detail: `--clean replaces ${tables} (verified backup), inside the restore's transaction` };
+}
+
+/** How to get past "verify first": a data-only backup cannot be verified on its own (its tables must
+ * exist to load it), so the way is to empty the tables and restore without --clean. */
+function verifyFirst(entry: BackupEntry, display: string, tables?: string): string {
+  if (entry.manifest && !standsAlone(entry.manifest)) {
+    const what = entry.manifest.scope.dataOnly ? "a data-only backup" : "a --table backup";
+    const how = entry.manifest.scope.dataOnly ? "empty" : "drop";
+    return `${what} cannot be verified on its own (it needs the rest of its database to load), so ${how} ${tables ?? "its tables"} in ${display} yourself and restore without --clean; the restore still checks its SHA-256 and every table's row count before it commits`;
+  }
+  return `run \`db-backup verify ${entry.id}\` first`;
 }
 
 export function plannedSteps(entry: BackupEntry, options: RestoreOptions, environment: TargetEnvironment, inspection: TargetInspection, safetyTag: string): string[] {

@@ -1,25 +1,31 @@
-// restore: find the backup, run every safety check, prove its bytes, restore in one transaction,
-// check the row counts before it commits. Every check runs before anything is touched, and a
-// refused restore changes neither the target nor the bucket. A production target (named so, or
-// PRODUCTION_DB_URL, or unknown) also needs an approver, the backup id repeated with --confirm, a
-// verified backup, and a safety backup of the target taken just before.
-import { findBackup, requireRestorable, unusedTag } from "../inventory";
-import { given } from "../core/settings";
-import type { JobContext } from "../core/context";
-import { prepareDump, type PreparedDump } from "./contents";
-import { DbBackupError, oneLine, refusal } from "../core/errors";
-import { formatBytes, formatDuration } from "../core/format";
+// restore: find the backup, run every safety check, then apply it in one transaction that only the
+// job commits, after the object's SHA-256 and every table's row count matched. Every check runs
+// before anything is written, and a refused restore changes neither the target nor the bucket. A
+// production target (the servers say it is production's database, or it is named so, or its
+// environment is unknown) also needs an approver, the backup id repeated with --confirm, a verified
+// backup, and a safety backup of the target taken just before.
 import { firstFailure, renderChecks } from "../core/checks";
-import { targetEnvironment } from "./gate";
+import type { JobContext } from "../core/context";
+import { DbBackupError, failure, isKind, oneLine, refusal } from "../core/errors";
+import { formatBytes, formatDuration } from "../core/format";
 import { isAutoBackupId, timestampPart, validateBackupId } from "../core/ids";
-import { pgConnection, type PgConnection } from "../postgres/connection";
-import { isVerifiedRestorePoint } from "../retention";
-import { cleanNeeded, gateChecks, overwriteCheck, plannedSteps, type Decision, type GateInput } from "./checks";
-import { writeRequest, type RestoreRequestRecord } from "./requests";
-import { resolveTarget } from "./target";
-import { cleanPreamble, inspectTarget, restoreFootprint, type TargetInspection } from "./inspect";
+import { given } from "../core/settings";
 import { createBackup } from "../backup";
 import { publishEvent } from "../events";
+import { findBackup, requireRestorable, unusedTag } from "../inventory";
+import { pgConnection, type PgConnection } from "../postgres/connection";
+import { isConnectionFailure } from "../postgres/failures";
+import { formatIdentity } from "../postgres/identity";
+import { isVerified } from "../retention";
+import { ApplyError } from "./apply";
+import { cleanNeeded, gateChecks, overwriteCheck, plannedSteps, type Decision, type GateInput } from "./checks";
+import { cleanPostamble, cleanPreamble } from "./clean";
+import { prepareDump, type PreparedDump } from "./contents";
+import { identifyForGate, targetEnvironment } from "./gate";
+import { inspectTarget, restoreFootprint, type TargetInspection } from "./inspect";
+import { LOCK_TIMEOUT_SQLSTATE, watchLockWaits } from "./locks";
+import { writeRequest, type RestoreRequestRecord } from "./requests";
+import { resolveTarget } from "./target";
 import type { RestorePlan, RestoreOptions, RestoreReport } from "./types";
 
 export async function restoreAction(ctx: JobContext, options: RestoreOptions): Promise<RestoreReport | RestorePlan> {
@@ -35,13 +41,14 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
   const target = resolveTarget(options.target, options.settings.targetUrls);
   ctx.redactor.addUrl(target.url);
   const connection = pgConnection(target.url);
-  const { productionUrl, sourceUrl } = options.settings;
-  const environment = targetEnvironment({ target, targetEnvFlag: given(options.targetEnv), runEnvironment: ctx.environment, productionUrl, sourceUrl });
   const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
   requireRestorable(entry, options.allowUnverified ?? false);
 
-  // Checks that need neither the target nor the dump come first: a refused production restore
-  // does not even connect to the target.
+  // Which environment the target is in, from what the servers say (read only). The gate's checks
+  // need nothing else: a refused production restore reads no dump and touches nothing.
+  const { productionId, productionUrl, sourceUrl } = options.settings;
+  const identities = await identifyForGate({ targetUrl: target.url, productionId, productionUrl, sourceUrl });
+  const environment = targetEnvironment({ target, targetEnvFlag: given(options.targetEnv), runEnvironment: ctx.environment, identities });
   // Two production restores of one store in the same second must not share a safety tag.
   const safetyBase = `pre_restore_${timestampPart(ctx.clock())}`;
   const safetyTag = environment.production && !options.skipSafetyBackup ? await unusedTag(ctx.repo, ctx.prefix, safetyBase) : safetyBase;
@@ -59,7 +66,7 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
       inspectionError = error;
     }
     const overwrite = inspection
-      ? overwriteCheck({ entry, options, inspection, display: connection.display }, isVerifiedRestorePoint(entry))
+      ? overwriteCheck({ entry, options, inspection, display: connection.display }, isVerified(entry))
       : { check: "overwrite", ok: false, detail: `cannot look at the target: ${oneLine(inspectionError)}` };
     // In the order a person reads them: who and what, then the target, then the way back.
     const at = gate.findIndex((c) => c.check === "safety backup" || c.check === "request");
@@ -71,8 +78,9 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
       const plan: RestorePlan = { id: entry.id, target: connection.display, dryRun: true, environment: environment.name, production: environment.production, checks, steps };
       if (options.json) ctx.log.out(JSON.stringify(plan, null, 2));
       else {
+        const identity = "identity" in identities.target ? `\n  target identity: ${formatIdentity(identities.target.identity)} (system identifier/database)` : "";
         ctx.log.out(
-          `Restore ${entry.id} into ${connection.display} (dry run)\n${renderChecks(checks)}\n` +
+          `Restore ${entry.id} into ${connection.display} (dry run)${identity}\n${renderChecks(checks)}\n` +
             (failed ? "  it would be refused.\n" : `  it would:\n${steps.map((s) => `    - ${s}`).join("\n")}\n`) +
             "Dry run: nothing was changed.",
         );
@@ -97,24 +105,8 @@ interface RunInput extends GateInput {
 
 async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreReport> {
   const { entry, options, decision, environment, inspection, prepared, connection } = input;
-  const started = ctx.clock().getTime();
-  const record: RestoreRequestRecord | undefined = decision.requestId
-    ? {
-        requestId: decision.requestId,
-        backupId: entry.id,
-        target: connection.display,
-        targetEnvironment: environment.name,
-        approvedBy: decision.approvedBy ?? null,
-        reason: decision.reason ?? null,
-        status: "running",
-        startedAt: ctx.clock().toISOString(),
-        finishedAt: null,
-        safetyBackup: null,
-        error: null,
-      }
-    : undefined;
-  if (record) await writeRequest(ctx, record);
-
+  const started = ctx.clock();
+  // What the request record and every event of this restore say, written once.
   const about = {
     backup: entry.id,
     id: entry.id,
@@ -127,27 +119,52 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
     ...(decision.requestId ? { requestId: decision.requestId } : {}),
     ...(ctx.environment ? { environment: ctx.environment } : {}),
   };
+  const record = (changes: Partial<RestoreRequestRecord>): RestoreRequestRecord => ({
+    requestId: decision.requestId!,
+    backupId: entry.id,
+    target: connection.display,
+    targetEnvironment: environment.name,
+    approvedBy: about.approvedBy,
+    reason: about.reason,
+    status: "running",
+    startedAt: started.toISOString(),
+    finishedAt: null,
+    safetyBackup: null,
+    error: null,
+    ...changes,
+  });
+  if (decision.requestId) await writeRequest(ctx, record({}));
+
   let safetyBackup: string | null = null;
   let announced = false;
+  const locks = watchLockWaits(input.targetUrl, ctx.log);
   try {
     if (environment.production && !options.skipSafetyBackup) safetyBackup = await takeSafetyBackup(ctx, input);
-    if (record) await writeRequest(ctx, { ...record, safetyBackup });
-    await publishEvent(ctx, "restoreStarted", { ...about, safetyBackup }, `${entry.id}-restore-started-${started}`);
+    if (decision.requestId) await writeRequest(ctx, record({ safetyBackup }));
+    await publishEvent(ctx, "restoreStarted", { ...about, safetyBackup }, `${entry.id}-restore-started-${started.getTime()}`);
     announced = true;
     const clean = options.clean === true && cleanNeeded(inspection);
     const cleaned = clean ? (inspection.footprint.mode === "schemas" ? inspection.existingSchemas : inspection.occupied) : [];
     if (clean) ctx.log.info(`--clean: replacing ${cleaned.join(", ")} in ${connection.display}, inside the restore's transaction`);
     ctx.log.info(`restoring ${entry.id} (${formatBytes(entry.size)}) into ${connection.display}`);
-    const outcome = await prepared.restore(connection, {
-      jobs: options.jobs ?? 1,
-      preamble: clean ? cleanPreamble(inspection, prepared.contents) : undefined,
-      clean,
-    });
+    const outcome = await prepared
+      .apply(input.targetUrl, {
+        jobs: options.jobs ?? 1,
+        preamble: clean ? cleanPreamble(inspection, prepared.contents) : undefined,
+        postamble: clean ? cleanPostamble(inspection) : undefined,
+        // Rows loaded into tables that already exist must not fire their triggers.
+        withoutTriggers: inspection.footprint.mode === "data",
+        lockTimeoutSeconds: options.settings.lockTimeoutSeconds,
+        onSession: (pid) => locks.watch(pid),
+      })
+      .catch((error: unknown) => {
+        throw restoreFailure(error, connection.display, options.settings.lockTimeoutSeconds, locks.blockers());
+      });
     const report: RestoreReport = {
       id: entry.id,
       target: connection.display,
       ...outcome,
-      durationMs: ctx.clock().getTime() - started,
+      durationMs: ctx.clock().getTime() - started.getTime(),
       environment: environment.name,
       production: environment.production,
       approvedBy: decision.approvedBy ?? null,
@@ -156,8 +173,8 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
       requestId: decision.requestId ?? null,
       cleaned,
     };
-    await publishEvent(ctx, "restored", { ...about, safetyBackup, sha256: outcome.sha256, durationMs: report.durationMs }, `${entry.id}-restored-${started}`);
-    if (record) await writeRequest(ctx, { ...record, safetyBackup, status: "completed", finishedAt: ctx.clock().toISOString() });
+    await publishEvent(ctx, "restored", { ...about, safetyBackup, sha256: outcome.sha256, durationMs: report.durationMs }, `${entry.id}-restored-${started.getTime()}`);
+    if (decision.requestId) await writeRequest(ctx, record({ safetyBackup, status: "completed", finishedAt: ctx.clock().toISOString() }));
     if (options.json) ctx.log.out(JSON.stringify(report, null, 2));
     else {
       const counts = report.checkedTables > 0 ? `, row counts of ${report.checkedTables} tables match the manifest` : "";
@@ -167,10 +184,29 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
     return report;
   } catch (error) {
     const why = ctx.redactor.redact(oneLine(error));
-    if (announced) await publishEvent(ctx, "restoreFailed", { ...about, safetyBackup, error: why }, `${entry.id}-restore-failed-${started}`);
-    if (record) await writeRequest(ctx, { ...record, safetyBackup, status: "failed", finishedAt: ctx.clock().toISOString(), error: why }).catch(() => undefined);
+    if (announced) await publishEvent(ctx, "restoreFailed", { ...about, safetyBackup, error: why }, `${entry.id}-restore-failed-${started.getTime()}`);
+    if (decision.requestId) await writeRequest(ctx, record({ safetyBackup, status: "failed", finishedAt: ctx.clock().toISOString(), error: why })).catch(() => undefined);
     throw error;
+  } finally {
+    await locks.stop();
   }
+}
+
+/** A failed apply as the one line the operator reads, with the exit code of its kind. The dump's
+ * own faults (checksum, a cut or forged script, row counts) are integrity errors already. */
+function restoreFailure(error: unknown, display: string, lockTimeoutSeconds: number, blockers: string[]): unknown {
+  if (error instanceof DbBackupError || !(error instanceof ApplyError)) return error;
+  if (error.reason === "denied") return refusal(`${error.message}; nothing was committed`, error);
+  if (error.reason === "interrupted") return failure(error.message, error);
+  if (error.options.sqlstate === LOCK_TIMEOUT_SQLSTATE) {
+    const held = blockers.length > 0 ? `held by ${blockers.join("; ")}` : "held by another session";
+    return failure(
+      `the restore waited ${lockTimeoutSeconds} s for a lock on ${display} and gave up (RESTORE_LOCK_TIMEOUT_SECONDS): ${held}; end that transaction (or SELECT pg_terminate_backend(<pid>)) and restore again; nothing was committed`,
+      error,
+    );
+  }
+  if (isConnectionFailure(error.options.cause ?? error)) return failure(`the connection to ${display} failed during the restore (${error.message}); nothing was committed`, error);
+  return failure(`the restore into ${display} failed: ${error.message}; nothing was committed`, error);
 }
 
 /** A pre_migration backup of the target, so the restore can be undone. If it fails, nothing is
@@ -201,10 +237,10 @@ async function takeSafetyBackup(ctx: JobContext, input: RunInput): Promise<strin
     });
     return manifest.id;
   } catch (error) {
-    const kind = error instanceof DbBackupError ? error.kind : "failed";
     throw new DbBackupError(
-      kind,
+      isKind(error) ? error.kind : "failed",
       `the safety backup of ${input.connection.display} failed, so nothing was restored (${oneLine(error)}); if the target is too broken to back up, add --skip-safety-backup --reason "<why>"`,
+      { cause: error },
     );
   }
 }

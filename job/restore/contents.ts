@@ -1,16 +1,22 @@
-// What a stored dump holds (the schemas it creates, the tables it fills) and how to restore it, read
-// before the target is touched: the overwrite check and `--clean` need to know which schemas the
-// restore will replace. A custom archive is downloaded (SHA-256 checked) once and reused.
+// A stored dump made ready to restore: what it holds (the schemas it creates, the tables it fills),
+// read before the target is touched, and how to apply it. A plain dump streams from the store
+// through SHA-256 and gunzip into the apply engine; its checksum is compared before the job
+// commits. A custom archive is downloaded (SHA-256 checked) once, and pg_restore turns it into the
+// same script for the same engine (or restores it with --jobs into an empty target).
 import { promises as fs } from "node:fs";
-import readline from "node:readline";
+import { addAbortSignal, pipeline } from "node:stream";
 import zlib from "node:zlib";
-import type { BackupEntry } from "../inventory";
 import type { JobContext } from "../core/context";
-import type { PgConnection } from "../postgres/connection";
+import { integrityError, isKind, oneLine } from "../core/errors";
+import type { BackupEntry } from "../inventory";
+import { pgConnection } from "../postgres/connection";
 import { captureOutput, startProcess } from "../postgres/process";
-import { quoteIdentifier, unquoteIdentifier } from "../postgres/sql";
-import type { Redactor } from "../core/redact";
-import { downloadVerified, restoreCustom, restorePlain, type RestoreOutcome } from "./engine";
+import { ScriptReader } from "../postgres/script/reader";
+import { quoteIdentifier, stripLeadingComments, unquoteIdentifier } from "../postgres/sql";
+import { Sha256Tap, isCorruptCompression } from "../streams";
+import { ApplyError, applyDump, type ApplyInput } from "./apply";
+import { downloadVerified } from "./archive";
+import { restoreParallel } from "./parallel";
 
 export interface DumpContents {
   /** Schemas the dump creates (`CREATE SCHEMA`), unquoted. */
@@ -19,57 +25,69 @@ export interface DumpContents {
   tables: string[];
 }
 
-export interface RestoreRun {
+export interface ApplyRun extends Pick<ApplyInput, "preamble" | "postamble" | "withoutTriggers" | "beforeStatement" | "lockTimeoutSeconds" | "onSession"> {
+  /** pg_restore jobs for a custom archive (more than 1: an empty target only, not one transaction). */
   jobs: number;
-  /** SQL run in the restore's transaction before the dump (plain format). */
-  preamble?: string;
-  /** Replace what the archive holds (custom format: pg_restore --clean --if-exists). */
-  clean?: boolean;
+}
+
+export interface RestoreOutcome {
+  sha256: string;
+  bytes: number;
+  /** Rows per table the server loaded. */
+  rowCounts: Record<string, number>;
+  /** Tables whose row counts were checked against the manifest. */
+  checkedTables: number;
 }
 
 export interface PreparedDump {
   readonly entry: BackupEntry;
   readonly contents: DumpContents;
-  /** The dump as SQL, for scanners (roles, row counts): plain = the stored object gunzipped. */
-  sql(): Promise<NodeJS.ReadableStream>;
-  restore(target: PgConnection, run: RestoreRun): Promise<RestoreOutcome>;
+  /** Applies the dump to the database at `url`: all of it, checked, or nothing. */
+  apply(url: string, run: ApplyRun): Promise<RestoreOutcome>;
   /** Removes a downloaded archive. */
   dispose(): Promise<void>;
 }
 
-/** Plain dumps create their schemas first: read until the first object that is not a schema. */
-const HEAD_LIMIT_BYTES = 16 * 1024 * 1024;
-
 export async function prepareDump(ctx: JobContext, entry: BackupEntry): Promise<PreparedDump> {
   const manifest = entry.manifest;
   if (!manifest || manifest.format === "plain") {
-    const createdSchemas = await plainCreatedSchemas(ctx, entry.key!);
+    const createdSchemas = manifest?.contents?.createdSchemas ?? (await plainCreatedSchemas(ctx, entry.key!));
     return {
       entry,
       contents: { createdSchemas, tables: Object.keys(manifest?.rowCounts ?? {}) },
-      sql: async () => (await ctx.repo.getStream(entry.key!)).pipe(zlib.createGunzip()),
-      restore: async (target, run) =>
-        restorePlain({
-          source: await ctx.repo.getStream(entry.key!),
-          expectedSha256: manifest?.sha256 ?? null,
-          expectedRowCounts: manifest?.rowCounts ?? null,
-          target,
-          redactor: ctx.redactor,
-          preamble: run.preamble,
-        }),
+      apply: (url, run) => applyPlain(ctx, entry, url, run),
       dispose: async () => undefined,
     };
   }
-  const download = await downloadVerified(await ctx.repo.getStream(entry.key!), manifest.sha256, `${entry.id}.dump`);
+  const download = await downloadVerified(await ctx.repo.getStream(entry.key!), manifest.sha256, `${entry.id}.dump`, ctx.signal);
   try {
-    const contents = await archiveContents(download.file, ctx.redactor);
+    const contents = parseTableOfContents(await captureOutput("pg_restore", ["--list", download.file], { redactor: ctx.redactor, label: "pg_restore --list" }));
     return {
       entry,
       contents,
-      sql: async () => pgRestoreSql(download.file, ctx.redactor),
-      restore: async (target, run) => {
-        await restoreCustom({ archive: download.file, target, redactor: ctx.redactor, jobs: run.jobs, noOwner: manifest.scope.noOwner, clean: run.clean });
-        return { sha256: download.sha256, bytes: download.bytes, checkedTables: 0 };
+      apply: async (url, run) => {
+        if (run.jobs > 1) {
+          await restoreParallel({ archive: download.file, targetUrl: url, target: pgConnection(url), redactor: ctx.redactor, jobs: run.jobs, noOwner: manifest.scope.noOwner, signal: ctx.signal });
+          return { sha256: download.sha256, bytes: download.bytes, rowCounts: {}, checkedTables: 0 };
+        }
+        // pg_restore only writes the archive out as a script; the engine applies it. Its exit
+        // code is checked before the commit: an archive it could not read to the end never
+        // commits, however cleanly its output happened to stop.
+        const args = ["--file=-", ...(manifest.scope.noOwner ? ["--no-owner"] : []), download.file];
+        const script = startProcess("pg_restore", args, { stdio: ["ignore", "pipe", "pipe"], redactor: ctx.redactor, label: "pg_restore" });
+        script.exited.catch((error: Error) => script.child.stdout!.destroy(error));
+        try {
+          const outcome = await applyOrExplain(url, {
+            ...run,
+            sql: script.child.stdout! as AsyncIterable<Buffer>,
+            expectedRowCounts: manifest.rowCounts,
+            signal: ctx.signal,
+            beforeCommit: () => script.exited,
+          });
+          return { sha256: download.sha256, bytes: download.bytes, rowCounts: outcome.rowCounts, checkedTables: Object.keys(manifest.rowCounts ?? {}).length };
+        } finally {
+          script.kill();
+        }
       },
       dispose: () => fs.rm(download.dir, { recursive: true, force: true }),
     };
@@ -79,41 +97,88 @@ export async function prepareDump(ctx: JobContext, entry: BackupEntry): Promise<
   }
 }
 
+/** A plain dump, one pass: store → SHA-256 → gunzip → engine; the digest is checked before COMMIT. */
+async function applyPlain(ctx: JobContext, entry: BackupEntry, url: string, run: ApplyRun): Promise<RestoreOutcome> {
+  const expected = entry.manifest?.sha256 ?? null;
+  const tap = new Sha256Tap();
+  const sql = pipeline(await ctx.repo.getStream(entry.key!), tap, zlib.createGunzip(), () => undefined);
+  if (ctx.signal) addAbortSignal(ctx.signal, sql); // a stopped job stops reading the store
+  try {
+    const outcome = await applyOrExplain(url, {
+      ...run,
+      sql: sql as AsyncIterable<Buffer>,
+      expectedRowCounts: entry.manifest?.rowCounts ?? null,
+      signal: ctx.signal,
+      beforeCommit: async () => {
+        if (expected !== null && tap.digest !== expected) {
+          throw integrityError(`checksum mismatch: the object's SHA-256 is ${tap.digest}, the manifest says ${expected}; nothing was restored`);
+        }
+      },
+    });
+    const counted = Object.keys(entry.manifest?.rowCounts ?? {}).length;
+    return { sha256: tap.digest!, bytes: tap.bytes, rowCounts: outcome.rowCounts, checkedTables: counted };
+  } catch (error) {
+    sql.destroy();
+    // A corrupt or replaced object makes the SQL fail, but the cause is the object: hash all of
+    // it (again, from the store) to say which. A store that cannot be read says nothing.
+    if (expected !== null && !isKind(error, "integrity") && !ctx.signal?.aborted) {
+      const digest = await objectDigest(ctx, entry.key!).catch(() => null);
+      if (digest !== null && digest !== expected) {
+        throw integrityError("checksum mismatch: the stored dump is not the one the manifest describes (corrupt or tampered); nothing was restored", error);
+      }
+    }
+    throw error;
+  }
+}
+
+/** The engine, with the failures that are the dump's fault said as integrity errors. */
+async function applyOrExplain(url: string, input: ApplyInput) {
+  try {
+    return await applyDump(url, input);
+  } catch (error) {
+    if (isCorruptCompression(error)) throw integrityError(`the stored dump is corrupt (${oneLine(error)}); nothing was restored`, error);
+    if (error instanceof ApplyError && (error.reason === "script" || error.reason === "forged")) {
+      throw integrityError(`${error.message}; nothing was restored`, error);
+    }
+    if (error instanceof ApplyError && error.reason === "rows") throw integrityError(`${error.message}; nothing was committed`, error);
+    throw error;
+  }
+}
+
+async function objectDigest(ctx: JobContext, key: string): Promise<string> {
+  const tap = new Sha256Tap();
+  for await (const _ of (await ctx.repo.getStream(key)).pipe(tap)) void _;
+  return tap.digest!;
+}
+
+/** A plain dump without recorded contents (older manifests, legacy dumps) creates its schemas
+ * first: read it until the first statement that is not about a schema. */
 async function plainCreatedSchemas(ctx: JobContext, key: string): Promise<string[]> {
   const source = await ctx.repo.getStream(key);
-  const gunzip = zlib.createGunzip();
-  source.on("error", (e) => gunzip.destroy(e));
-  const lines = readline.createInterface({ input: source.pipe(gunzip), crlfDelay: Infinity });
+  const sql = pipeline(source, zlib.createGunzip(), () => undefined);
   const schemas: string[] = [];
-  let bytes = 0;
   try {
-    for await (const line of lines) {
-      bytes += line.length + 1;
-      const schema = /^CREATE SCHEMA (.+);$/.exec(line);
+    for await (const item of new ScriptReader(sql as AsyncIterable<Buffer>).items()) {
+      if (item.kind !== "statement") {
+        if (item.kind === "copy") break;
+        continue;
+      }
+      const text = stripLeadingComments(item.sql);
+      const schema = /^CREATE\s+SCHEMA\s+(.+?)\s*;\s*$/is.exec(text);
       if (schema) {
         const name = unquoteIdentifier(schema[1]!);
         if (name !== null) schemas.push(name);
         continue;
       }
-      if (/^(CREATE (?!SCHEMA|EXTENSION)|COPY |ALTER TABLE|SET default_tablespace)/.test(line) || bytes > HEAD_LIMIT_BYTES) break;
+      if (/^(CREATE\s+(?!SCHEMA|EXTENSION)|ALTER\s+TABLE|SET\s+default_tablespace)/i.test(text)) break;
     }
   } catch {
     // A corrupt object: the restore's own SHA-256 check says so (exit 4); this look ahead only
     // tells the overwrite check which schemas the dump would bring.
   } finally {
-    // Stopped early on purpose: whatever the streams say while being torn down is not news.
-    source.on("error", () => undefined);
-    gunzip.on("error", () => undefined);
-    lines.close();
-    source.destroy();
-    gunzip.destroy();
+    sql.destroy();
   }
   return schemas;
-}
-
-/** Schemas and tables from the archive's table of contents (`pg_restore --list`). */
-async function archiveContents(archive: string, redactor: Redactor): Promise<DumpContents> {
-  return parseTableOfContents(await captureOutput("pg_restore", ["--list", archive], { redactor, label: "pg_restore --list" }));
 }
 
 export function parseTableOfContents(toc: string): DumpContents {
@@ -126,12 +191,4 @@ export function parseTableOfContents(toc: string): DumpContents {
     if (table) tables.add(`${quoteIdentifier(table[1]!)}.${quoteIdentifier(table[2]!)}`);
   }
   return { createdSchemas: [...createdSchemas], tables: [...tables] };
-}
-
-/** The archive as plain SQL (pg_restore to stdout). */
-function pgRestoreSql(archive: string, redactor: Redactor): NodeJS.ReadableStream {
-  const p = startProcess("pg_restore", ["--file=-", archive], { stdio: ["ignore", "pipe", "pipe"], redactor, label: "pg_restore" });
-  const out = p.child.stdout!;
-  p.exited.catch((error: Error) => out.destroy(error));
-  return out;
 }

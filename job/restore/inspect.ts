@@ -3,7 +3,7 @@
 // so a failed restore leaves the target as it was.
 import pg from "pg";
 import type { DumpContents } from "./contents";
-import { parseQualifiedName, quoteIdentifier, splitQualifiedName } from "../postgres/sql";
+import { parseQualifiedName, splitQualifiedName } from "../postgres/sql";
 import { failure, oneLine } from "../core/errors";
 import type { BackupScope } from "../inventory";
 import { connectPg } from "../postgres/connection";
@@ -25,6 +25,10 @@ export interface TargetInspection {
   /** In-scope tables (schemas/tables mode) or non-empty in-scope tables (data mode) already there. */
   occupied: string[];
   serverVersionNum: number;
+  /** Objects outside what --clean would drop that depend on it (and so would go with it). */
+  dependents: string[];
+  /** Publications the replaced tables belong to: --clean puts them back after the restore. */
+  publications: { publication: string; table: string }[];
 }
 
 /** Only exact (quoted) identifier paths ever reach SQL text. */
@@ -81,39 +85,55 @@ export async function inspectTarget(url: string, display: string, footprint: Res
         }
       }
     }
-    return { footprint, existingSchemas, occupied, serverVersionNum: version };
+    const roots = footprint.mode === "schemas" ? { schemas: existingSchemas, tables: [] } : footprint.mode === "tables" ? { schemas: [], tables: occupied } : null;
+    const dependents = roots ? await outsideDependents(client, roots) : [];
+    const publications = roots ? await publicationMemberships(client, roots) : [];
+    return { footprint, existingSchemas, occupied, serverVersionNum: version, dependents, publications };
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-/** What `--clean` runs first, in the restore's transaction: drop what the dump brings back. Schemas
- * the dump does not create itself (`public`: pg_dump never does) are made again, empty, as
- * PostgreSQL makes them. */
-export function cleanPreamble(inspection: TargetInspection, contents: DumpContents): string {
-  const lines = ["SET client_min_messages = warning;"];
-  const { footprint } = inspection;
-  if (footprint.mode === "schemas") {
-    for (const schema of inspection.existingSchemas) {
-      lines.push(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE;`);
-      if (contents.createdSchemas.includes(schema)) continue;
-      if (schema === "public") {
-        lines.push(
-          inspection.serverVersionNum >= 150000
-            ? "CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC;"
-            : "CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC;",
-          "COMMENT ON SCHEMA public IS 'standard public schema';",
-        );
-      } else {
-        lines.push(`CREATE SCHEMA ${quoteIdentifier(schema)};`);
-      }
-    }
-  } else if (footprint.mode === "tables") {
-    for (const table of inspection.occupied) lines.push(`DROP TABLE IF EXISTS ${table} CASCADE;`);
-  } else if (inspection.occupied.length > 0) {
-    lines.push(`TRUNCATE TABLE ${inspection.occupied.join(", ")};`);
-  }
-  return lines.join("\n") + "\n";
+/** What dropping `roots` with CASCADE would take along that is not part of them, as the server's
+ * catalogs say (pg_depend): a column whose type lives in a dropped schema, a foreign key, view or
+ * trigger elsewhere that uses a dropped table or function. Everything inside the roots (their
+ * objects, the triggers, constraints and indexes of their tables, the extensions installed in
+ * them) goes on purpose; casts go with their types; publication memberships are put back. */
+const OUTSIDE_DEPENDENTS_SQL = `
+WITH RECURSIVE inside(classid, objid) AS (
+    SELECT 'pg_namespace'::regclass::oid, n.oid FROM pg_namespace n WHERE n.nspname = ANY($1::text[])
+  UNION
+    SELECT 'pg_class'::regclass::oid, c.oid FROM pg_class c WHERE c.oid = ANY($2::regclass[])
+  UNION
+    SELECT d.classid, d.objid FROM pg_depend d JOIN inside i ON d.refclassid = i.classid AND d.refobjid = i.objid
+     WHERE d.deptype IN ('a', 'i', 'e') OR (d.deptype = 'n' AND i.classid = 'pg_namespace'::regclass::oid)
+)
+SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS dependent,
+       pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) AS needs
+  FROM pg_depend d JOIN inside i ON d.refclassid = i.classid AND d.refobjid = i.objid
+ WHERE d.deptype IN ('n', 'P', 'S')
+   AND NOT EXISTS (SELECT 1 FROM inside j WHERE j.classid = d.classid AND j.objid = d.objid)
+   AND d.classid NOT IN ('pg_publication_rel'::regclass, 'pg_cast'::regclass)
+ ORDER BY 1, 2`;
+
+async function outsideDependents(client: pg.Client, roots: { schemas: string[]; tables: string[] }): Promise<string[]> {
+  if (roots.schemas.length === 0 && roots.tables.length === 0) return [];
+  const rows = (await client.query<{ dependent: string; needs: string }>(OUTSIDE_DEPENDENTS_SQL, [roots.schemas, roots.tables])).rows;
+  const byDependent = new Map<string, string[]>();
+  for (const r of rows) byDependent.set(r.dependent, [...(byDependent.get(r.dependent) ?? []), r.needs]);
+  return [...byDependent].map(([dependent, needs]) => `${dependent} (needs ${needs.join(", ")})`);
+}
+
+async function publicationMemberships(client: pg.Client, roots: { schemas: string[]; tables: string[] }): Promise<{ publication: string; table: string }[]> {
+  return (
+    await client.query<{ publication: string; table: string }>(
+      `SELECT p.pubname AS publication, format('%I.%I', n.nspname, c.relname) AS table
+         FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+         JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY($1::text[]) OR c.oid = ANY($2::regclass[]) ORDER BY 1, 2`,
+      [roots.schemas, roots.tables],
+    )
+  ).rows;
 }
 
 /** "pmoves_core.content_items, archon.settings and 10 more" */

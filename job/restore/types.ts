@@ -12,7 +12,9 @@ export interface SafetyBackupSettings {
 export interface RestoreSettings {
   /** The `<NAME>_DB_URL` variables `--target <name>` resolves through. */
   targetUrls: Record<string, string>;
-  /** PRODUCTION_DB_URL: a target on its database counts as production. */
+  /** PRODUCTION_DB_ID, `<system identifier>/<database>`: production's identity without its credentials. */
+  productionId?: string;
+  /** PRODUCTION_DB_URL: connected to (read only) to learn production's identity. */
   productionUrl?: string;
   /** SUPABASE_DB_URL: a target that is this run's own source belongs to the run's environment. */
   sourceUrl?: string;
@@ -20,6 +22,8 @@ export interface RestoreSettings {
   supabaseProjectId?: string;
   /** How the safety backup of a production target is taken. */
   safetyBackup: SafetyBackupSettings;
+  /** RESTORE_LOCK_TIMEOUT_SECONDS: how long a statement waits for a lock on the target. */
+  lockTimeoutSeconds: number;
 }
 
 export interface RestoreOptions {
@@ -49,6 +53,8 @@ export interface RestoreReport {
   sha256: string;
   bytes: number;
   checkedTables: number;
+  /** Rows per table the server loaded. */
+  rowCounts: Record<string, number>;
   durationMs: number;
   environment?: string | null;
   production?: boolean;

@@ -2,6 +2,7 @@
 // to remove what the seed's rules keep.
 export { deleteAction, type DeleteOptions, type DeleteReport } from "./delete";
 export {
+  isVerified,
   isVerifiedRestorePoint,
   protectedRestorePoints,
   refreshRestorePoints,

@@ -7,9 +7,14 @@ import { listBackups, type BackupEntry, isFullBackup } from "../inventory";
 import { EXPIRY_TAG, MIN_VERIFIED_RESTORE_POINTS, RESTORE_POINT_TAG, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
 
+/** A completed backup proven by a verification restore (full or partial). */
+export function isVerified(entry: BackupEntry): boolean {
+  return entry.status === "completed" && entry.manifest !== null && entry.manifest.verification !== undefined;
+}
+
 /** A backup that counts as a restore point: completed, full, and proven by a verification restore. */
 export function isVerifiedRestorePoint(entry: BackupEntry): boolean {
-  return entry.status === "completed" && entry.manifest !== null && isFullBackup(entry.manifest) && entry.manifest.verification !== undefined;
+  return isVerified(entry) && isFullBackup(entry.manifest!);
 }
 
 /** The verified restore points, newest first. */

@@ -6,6 +6,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { failure, usageError } from "../core/errors";
 import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type PutResult, type StoredObject } from "../core/repository";
 
 const META_DIR = ".db-backup-meta";
@@ -39,13 +40,29 @@ export class LocalDirectoryRepository implements BackupRepository {
     return path.join(this.root, META_DIR, ...key.split("/")) + ".json";
   }
 
+  /** The directory exists (it is made when missing) and is a directory; what stops it is said
+   * with the setting's name, as a configuration error. */
   async ensureReady(): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true });
+    try {
+      await makeDirectory(this.root);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "error";
+      const why = code === "EEXIST" || code === "ENOTDIR" ? "it, or a folder above it, is a file" : `${code}: ${(error as Error).message.replace(/^\w+: /, "")}`;
+      throw usageError(`BACKUP_DIR ${this.root} cannot be the backup directory (${why}): give a writable directory`, error);
+    }
+  }
+
+  /** A write that failed, said as what to fix: a directory that cannot be written (2) or a full disk (1). */
+  private writeError(error: unknown): unknown {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EROFS" || code === "EACCES" || code === "EPERM") return usageError(`cannot write to BACKUP_DIR ${this.root} (${code}): give a writable directory`, error);
+    if (code === "ENOSPC" || code === "EDQUOT") return failure(`BACKUP_DIR ${this.root} is full (${code}): free space, or point BACKUP_DIR elsewhere`, error);
+    return error;
   }
 
   async putStream(key: string, body: Readable): Promise<PutResult> {
     const target = this.file(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    await makeDirectory(path.dirname(target));
     const partial = `${target}${PARTIAL_MARK}${randomBytes(6).toString("hex")}`;
     try {
       await pipeline(body, createWriteStream(partial, { flags: "wx" }));
@@ -54,20 +71,20 @@ export class LocalDirectoryRepository implements BackupRepository {
       return { size };
     } catch (error) {
       await fs.rm(partial, { force: true });
-      throw error;
+      throw this.writeError(error);
     }
   }
 
   async putBytes(key: string, body: Buffer | string): Promise<void> {
     const target = this.file(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    await makeDirectory(path.dirname(target));
     const partial = `${target}${PARTIAL_MARK}${randomBytes(6).toString("hex")}`;
     try {
       await fs.writeFile(partial, body, { flag: "wx" });
       await fs.rename(partial, target);
     } catch (error) {
       await fs.rm(partial, { force: true });
-      throw error;
+      throw this.writeError(error);
     }
   }
 
@@ -129,14 +146,14 @@ export class LocalDirectoryRepository implements BackupRepository {
 
   async copy(sourceKey: string, targetKey: string): Promise<void> {
     const target = this.file(targetKey);
-    await fs.mkdir(path.dirname(target), { recursive: true });
+    await makeDirectory(path.dirname(target));
     const partial = `${target}${PARTIAL_MARK}${randomBytes(6).toString("hex")}`;
     try {
       await fs.copyFile(this.file(sourceKey), partial);
       await fs.rename(partial, target);
     } catch (error) {
       await fs.rm(partial, { force: true });
-      throw error;
+      throw this.writeError(error);
     }
   }
 
@@ -150,7 +167,7 @@ export class LocalDirectoryRepository implements BackupRepository {
 
   private async writeMeta(key: string, meta: ObjectMeta): Promise<void> {
     const file = this.metaFile(key);
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    await makeDirectory(path.dirname(file));
     await fs.writeFile(file, JSON.stringify(meta));
   }
 
@@ -216,5 +233,28 @@ export class LocalDirectoryRepository implements BackupRepository {
   async deleteAllVersions(key: string): Promise<void> {
     await fs.rm(this.file(key), { force: true });
     await fs.rm(this.metaFile(key), { force: true });
+  }
+}
+
+/** `mkdir -p`, one level at a time: node's recursive mkdir never returns for a path it cannot
+ * create under some parents (/proc), and this says which level failed. */
+export async function makeDirectory(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const stat = await fs.stat(at).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return null;
+      throw error;
+    });
+    if (stat) {
+      if (!stat.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, ${at}`), { code: "ENOTDIR" });
+      break;
+    }
+    missing.unshift(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const level of missing) {
+    await fs.mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error; // made meanwhile by another run
+    });
   }
 }

@@ -1,27 +1,24 @@
-// verify: prove a backup by restoring it. The SHA-256 is checked, the dump is restored into a
-// scratch database (created for this run and always dropped, also on failure) on VERIFY_DB_URL's
-// server — never the source's unless --allow-source-server — and every table's row count is
-// compared with the manifest's. A verified backup records the verification in its manifest and
-// becomes a restore point; the newest ones are then protected by the storage.
-import { randomBytes } from "node:crypto";
-import zlib from "node:zlib";
-import pg from "pg";
-import { findBackup, isFullBackup, listBackups, writeManifest, type BackupEntry, type BackupManifest, type Verification } from "../inventory";
+// verify: prove a backup by restoring it. The dump is applied, in one pass and with the same engine
+// as a restore, into a scratch database on VERIFY_DB_URL's server (scratch.ts: made for this run,
+// always dropped, and dropped by the next drill if this one dies) — never the source's server
+// unless --allow-source-server. The object's SHA-256 and every table's row count (as the server
+// loaded it) must match the manifest before the scratch restore commits. A verified full backup is
+// recorded in its manifest and becomes a restore point; the newest ones are then protected.
 import { MIN_RETENTION_DAYS, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
-import { publishEvent } from "../events";
-import { CopyRowCounter } from "../postgres/copy-counter";
-import { prepareDump, type PreparedDump } from "../restore";
-import { DbBackupError, failure, integrityError, oneLine, refusal, usageError } from "../core/errors";
+import { failure, integrityError, isKind, oneLine, refusal, usageError } from "../core/errors";
 import { formatDuration } from "../core/format";
-import { Sha256Tap } from "../streams";
-import { timestampPart, validateBackupId } from "../core/ids";
-import { connectPg, displayDatabase, pgConnection, sameServer, withDatabase } from "../postgres/connection";
-import { isConnectionFailure } from "../postgres/failures";
-import { quoteIdent, safeQualifiedName } from "../postgres/sql";
-import { refreshRestorePoints, releaseProtection } from "../retention";
-import { ensureRoles, rolesInDump } from "./roles";
+import { validateBackupId } from "../core/ids";
 import { DAY_SECONDS, MINUTE_MS, SECOND_MS } from "../core/time";
+import { publishEvent } from "../events";
+import { findBackup, isFullBackup, listBackups, standsAlone, writeManifest, type BackupEntry, type BackupManifest, type Verification } from "../inventory";
+import { sameServer } from "../postgres/connection";
+import { isConnectionFailure } from "../postgres/failures";
+import { identityOf } from "../postgres/identity";
+import { ApplyError, prepareDump } from "../restore";
+import { refreshRestorePoints, releaseProtection } from "../retention";
+import { roleKeeper } from "./roles";
+import { serverOf, withScratchDatabase } from "./scratch";
 
 export interface VerifyOptions {
   /** Default: the newest full backup not verified yet. */
@@ -33,6 +30,8 @@ export interface VerifyOptions {
   allowSourceServer?: boolean;
   /** Seconds the rewritten manifest stays locked after the backup was taken (BACKUP_LOCK_SECONDS). */
   lockSeconds?: number;
+  /** Seconds a statement of the scratch restore waits for a lock. */
+  lockTimeoutSeconds?: number;
   json?: boolean;
 }
 
@@ -53,29 +52,39 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
     return null;
   }
   const manifest = requireVerifiable(entry);
-  refuseSourceServer(options, manifest);
+  await refuseSourceServer(options, manifest);
 
   const started = ctx.clock().getTime();
   const server = serverOf(options.verifyDbUrl);
-  const scratch = `dbbackup_verify_${timestampPart(ctx.clock())}_${randomBytes(3).toString("hex")}`;
-  ctx.log.info(`verifying ${entry.id}: restoring into scratch database ${scratch} on ${server}`);
   let verification: Verification;
-  let createdRoles: string[] = [];
+  const roles = roleKeeper();
   try {
-    const result = await withScratchDatabase(options.verifyDbUrl, scratch, async (scratchUrl) => {
-      const prepared = await prepareDump(ctx, entry);
-      try {
-        return await restoreAndCount(ctx, prepared, manifest, scratchUrl, options.verifyDbUrl);
-      } finally {
-        await prepared.dispose();
-      }
+    const rowCounts = await withScratchDatabase(
+      options.verifyDbUrl,
+      ctx.clock(),
+      async (scratchUrl, scratch) => {
+        ctx.log.info(`verifying ${entry.id}: restoring into scratch database ${scratch} on ${server}`);
+        const prepared = await prepareDump(ctx, entry);
+        try {
+          const outcome = await prepared.apply(scratchUrl, {
+            jobs: 1,
+            lockTimeoutSeconds: options.lockTimeoutSeconds ?? 60,
+            beforeStatement: roles.ensure,
+          });
+          return outcome.rowCounts;
+        } finally {
+          await prepared.dispose();
+        }
+      },
+      (leftovers) => ctx.log.info(`dropped scratch database(s) left by drills that died: ${leftovers.join(", ")}`),
+    ).catch((error: unknown) => {
+      throw drillFailure(error, server);
     });
-    createdRoles = result.createdRoles;
     verification = {
       verifiedAt: ctx.clock().toISOString(),
       durationMs: ctx.clock().getTime() - started,
-      tables: Object.keys(result.rowCounts).length,
-      rows: Object.values(result.rowCounts).reduce((a, b) => a + b, 0),
+      tables: Object.keys(rowCounts).length,
+      rows: Object.values(rowCounts).reduce((a, b) => a + b, 0),
       server,
     };
   } catch (error) {
@@ -92,15 +101,18 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
     `${entry.id}-verified-${verification.verifiedAt}`,
   );
 
+  const createdRoles = roles.created();
   const report: VerifyReport = { id: entry.id, verification, createdRoles, restorePoints: points.protected };
   if (options.json) ctx.log.out(JSON.stringify(report, null, 2));
   else {
-    const roles = createdRoles.length > 0 ? `\n  created missing role(s) ${createdRoles.join(", ")} (NOLOGIN) on ${server}` : "";
+    const rolesLine = createdRoles.length > 0 ? `\n  created missing role(s) ${createdRoles.join(", ")} (NOLOGIN) on ${server}` : "";
     const released = points.released.length > 0 ? `; no longer protected: ${points.released.join(", ")}` : "";
+    const pointsLine = isFullBackup(manifest)
+      ? `\n  restore points protected from expiry and deletion: ${points.protected.join(", ")}${released}`
+      : "\n  a partial backup is never a restore point; it may now be restored with --clean";
     ctx.log.out(
       `Verified ${entry.id}: restored into a scratch database on ${server} in ${formatDuration(verification.durationMs)}; ` +
-        `${verification.tables} tables, ${verification.rows} rows match the ${manifest.rowCounts ? "manifest" : "archive's data"}.${roles}\n` +
-        `  restore points protected from expiry and deletion: ${points.protected.join(", ")}${released}`,
+        `${verification.tables} tables, ${verification.rows} rows match the ${manifest.rowCounts ? "manifest" : "archive's data"}.${rolesLine}${pointsLine}`,
     );
   }
   return report;
@@ -116,128 +128,39 @@ function requireVerifiable(entry: BackupEntry): BackupManifest {
   }
   if (entry.status === "invalid") throw integrityError(`backup ${entry.id} cannot be trusted: ${entry.problem}`);
   if (entry.status !== "completed") throw usageError(`backup ${entry.id} is ${entry.status}: only completed backups can be verified`);
-  if (!isFullBackup(entry.manifest)) {
-    throw usageError(`backup ${entry.id} is partial (--table, --schema-only or --data-only): only full backups are verified as restore points`);
+  if (!standsAlone(entry.manifest)) {
+    throw usageError(
+      `backup ${entry.id} holds ${entry.manifest.scope.dataOnly ? "only data" : "single tables (--table)"}: it needs what the rest of its database holds to load, so it cannot be verified on its own; restore it into a database that has that (the restore checks its SHA-256 and every row count before it commits)`,
+    );
   }
   return entry.manifest;
 }
 
-function serverOf(url: string): string {
-  return displayDatabase(url).replace(/\/[^/]*$/, "");
-}
-
-/** A verification must not load the source's server: it restores a whole database there. */
-function refuseSourceServer(options: VerifyOptions, manifest: BackupManifest): void {
+/** A verification must not load the source's server: it restores a whole database there. The
+ * servers are compared by what they say (their system identifiers) when the manifest recorded the
+ * source's, else by their addresses. */
+async function refuseSourceServer(options: VerifyOptions, manifest: BackupManifest): Promise<void> {
   if (options.allowSourceServer) return;
-  const sources = [`postgres://${manifest.source.database}`, options.sourceUrl].filter((u): u is string => !!u);
-  if (sources.some((s) => sameServer(s, options.verifyDbUrl))) {
-    throw refusal(
-      `VERIFY_DB_URL is on the source's server (${serverOf(options.verifyDbUrl)}): point it at another server, or add --allow-source-server to restore the scratch copy there anyway`,
-    );
-  }
-}
-
-async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (url: string) => Promise<T>): Promise<T> {
-  const admin = async <R>(run: (client: pg.Client) => Promise<R>): Promise<R> => {
-    let client: pg.Client;
-    try {
-      client = await connectPg(serverUrl);
-    } catch (error) {
-      throw failure(`cannot connect to the verification server ${serverOf(serverUrl)} (VERIFY_DB_URL): ${oneLine(error)}`, error);
-    }
-    try {
-      return await run(client);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  };
-  await admin((c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
-  try {
-    return await fn(withDatabase(serverUrl, name));
-  } finally {
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)).catch(async () => {
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`));
+  const refuse = () =>
+    refusal(`VERIFY_DB_URL is on the source's server (${serverOf(options.verifyDbUrl)}): point it at another server, or add --allow-source-server to restore the scratch copy there anyway`);
+  if (manifest.source.systemId) {
+    const scratchServer = await identityOf(options.verifyDbUrl).catch((error: unknown) => {
+      throw failure(`cannot connect to the verification server ${serverOf(options.verifyDbUrl)} (VERIFY_DB_URL): ${oneLine(error)}`, error);
     });
+    if (scratchServer.systemId === manifest.source.systemId) throw refuse();
+    return;
   }
+  const sources = [options.sourceUrl].filter((u): u is string => !!u);
+  if (sources.some((s) => sameServer(s, options.verifyDbUrl))) throw refuse();
 }
 
-/** Checks the bytes and reads the roles (one pass), restores, then counts every table's rows. */
-async function restoreAndCount(
-  ctx: JobContext,
-  prepared: PreparedDump,
-  manifest: BackupManifest,
-  scratchUrl: string,
-  serverUrl: string,
-): Promise<{ rowCounts: Record<string, number>; createdRoles: string[] }> {
-  const { roles, rowCounts: dumped } = await scanDump(ctx, prepared, manifest);
-  const expected = manifest.rowCounts ?? dumped;
-  for (const [table, rows] of Object.entries(dumped)) {
-    if (expected[table] !== rows) {
-      throw integrityError(`the dump holds ${rows} rows for ${table}, the manifest says ${expected[table] ?? "nothing"}: the backup is not what its manifest describes`);
-    }
-  }
-  const createdRoles = await ensureRoles(serverUrl, roles);
-  const target = pgConnection(scratchUrl);
-  try {
-    await prepared.restore(target, { jobs: 1 });
-  } catch (error) {
-    if (error instanceof DbBackupError) throw error;
-    const why = oneLine(error);
-    if (isConnectionFailure(error)) throw failure(`the scratch restore could not reach ${serverOf(serverUrl)}: ${why}`, error);
-    throw integrityError(`the backup does not restore cleanly: ${why}`);
-  }
-  const restored = await countTables(scratchUrl, Object.keys(expected));
-  for (const [table, rows] of Object.entries(expected)) {
-    if (restored[table] !== rows) throw integrityError(`row count mismatch for ${table}: ${restored[table]} restored, ${rows} in the manifest`);
-  }
-  return { rowCounts: restored, createdRoles };
-}
-
-/** Plain: the stored object through SHA-256 and gunzip. Custom: already checked on download. */
-async function scanDump(ctx: JobContext, prepared: PreparedDump, manifest: BackupManifest): Promise<{ roles: string[]; rowCounts: Record<string, number> }> {
-  if (manifest.format === "plain") {
-    const source = await ctx.repo.getStream(prepared.entry.key!);
-    const tap = new Sha256Tap();
-    const gunzip = zlib.createGunzip();
-    source.on("error", (e) => tap.destroy(e));
-    tap.on("error", (e) => gunzip.destroy(e));
-    source.pipe(tap).pipe(gunzip);
-    let scanned: { roles: string[]; rowCounts: Record<string, number> };
-    try {
-      scanned = await scanSql(gunzip);
-    } catch (error) {
-      throw integrityError(`the stored dump is corrupt (${oneLine(error)}): checksum or compression broken`, error);
-    }
-    const sha = tap.digest;
-    if (sha !== manifest.sha256) throw integrityError(`checksum mismatch: the object's SHA-256 is ${sha}, the manifest says ${manifest.sha256}`);
-    return scanned;
-  }
-  return scanSql(await prepared.sql());
-}
-
-/** Roles and row counts in one pass: both read the stream's 'data' events. */
-async function scanSql(sql: NodeJS.ReadableStream): Promise<{ roles: string[]; rowCounts: Record<string, number> }> {
-  const counter = new CopyRowCounter();
-  sql.on("data", (chunk: Buffer) => counter.push(chunk));
-  const failed = new Promise<never>((_, reject) => sql.once("error", reject));
-  failed.catch(() => undefined); // observed by the race; a late error must not go unhandled
-  const roles = await Promise.race([rolesInDump(sql), failed]);
-  if (!counter.complete) throw new Error("the dump ends inside a table's data");
-  return { roles, rowCounts: counter.rowCounts };
-}
-
-async function countTables(url: string, tables: string[]): Promise<Record<string, number>> {
-  const client = await connectPg(url);
-  try {
-    const counts: Record<string, number> = {};
-    for (const table of tables) {
-      const rows = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${safeQualifiedName(table)}`);
-      counts[table] = Number(rows.rows[0]!.n);
-    }
-    return counts;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** A drill that failed, as the one line the operator reads: a backup that does not restore is an
+ * integrity failure (4); a server that could not be reached, or a stopped drill, is not (1). */
+function drillFailure(error: unknown, server: string): unknown {
+  if (!(error instanceof ApplyError)) return error;
+  if (error.reason === "interrupted") return failure(`${error.message}; the scratch database was dropped`, error);
+  if (isConnectionFailure(error.options.cause ?? error)) return failure(`the scratch restore could not reach ${server}: ${error.message}`, error);
+  return integrityError(`the backup does not restore cleanly: ${error.message}`, error);
 }
 
 /** Writes a new manifest version. The old version is given back to lifecycle first (restore-point
@@ -261,7 +184,7 @@ async function recordVerifyFailure(ctx: JobContext, entry: BackupEntry, manifest
     { backup: entry.id, id: entry.id, type: manifest.type, path: ctx.repo.displayPath(entry.key!), reason, ...(ctx.environment ? { environment: ctx.environment } : {}) },
     `${entry.id}-verify-failed-${ctx.clock().getTime()}`,
   );
-  if (!(error instanceof DbBackupError && error.kind === "integrity")) return;
+  if (!isKind(error, "integrity")) return;
   try {
     if (entry.key) await releaseProtection(ctx, entry.key);
     if (manifest.verification) {

@@ -1,9 +1,8 @@
 // Roles a dump refers to (GRANT … TO, REVOKE … FROM, CREATE POLICY … TO, OWNER TO, ALTER DEFAULT
 // PRIVILEGES FOR ROLE), read from its SQL outside COPY data. A scratch server that lacks one gets
 // it as NOLOGIN before a verification restore, so Supabase's anon/authenticated grants restore there.
-import readline from "node:readline";
-import { connectPg } from "../postgres/connection";
-import { quoteIdent, readQuoted } from "../postgres/sql";
+import type pg from "pg";
+import { quoteIdent, readQuoted, stripLeadingComments } from "../postgres/sql";
 
 const PSEUDO_ROLES = new Set(["public", "current_user", "session_user", "current_role"]);
 
@@ -95,39 +94,25 @@ export function rolesInStatement(line: string): string[] {
   return last && last.text !== "'" ? [last.quoted ? last.text : last.text.toLowerCase()].filter((r) => !PSEUDO_ROLES.has(r) && r !== "none" && r !== "default") : [];
 }
 
-/** Every role a dump's SQL refers to; COPY data is skipped. */
-export async function rolesInDump(sql: NodeJS.ReadableStream): Promise<string[]> {
-  const roles = new Set<string>();
-  let inCopy = false;
-  const lines = readline.createInterface({ input: sql, crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (inCopy) {
-      if (line === "\\.") inCopy = false;
-      continue;
-    }
-    if (line.startsWith("COPY ") && line.endsWith("FROM stdin;")) {
-      inCopy = true;
-      continue;
-    }
-    for (const role of rolesInStatement(line)) roles.add(role);
-  }
-  return [...roles].sort();
-}
-
-/** Creates (NOLOGIN) the roles the server lacks; returns the ones it created. */
-export async function ensureRoles(serverUrl: string, roles: string[]): Promise<string[]> {
-  if (roles.length === 0) return [];
-  const client = await connectPg(serverUrl);
-  try {
-    const existing = new Set((await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", [roles])).rows.map((r) => r.rolname));
-    const created: string[] = [];
-    for (const role of roles.filter((r) => !existing.has(r))) {
-      // Another verification may create the same role at the same moment.
-      await client.query(`DO $$ BEGIN CREATE ROLE ${quoteIdent(role)} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
-      created.push(role);
-    }
-    return created;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** The roles the drill's statements name, created (NOLOGIN, inside the scratch restore's
+ * transaction) when the server lacks them, so Supabase's anon/authenticated grants restore on any
+ * PostgreSQL server. A drill that fails leaves no role behind: its transaction is rolled back. */
+export function roleKeeper(): { ensure: (sql: string, client: pg.Client) => Promise<void>; created: () => string[] } {
+  const known = new Set<string>();
+  const created: string[] = [];
+  return {
+    async ensure(sql, client) {
+      const roles = rolesInStatement(stripLeadingComments(sql)).filter((r) => !known.has(r));
+      if (roles.length === 0) return;
+      const existing = new Set((await client.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", [roles])).rows.map((r) => r.rolname));
+      for (const role of roles) {
+        known.add(role);
+        if (existing.has(role)) continue;
+        // Another drill may create the same role at the same moment.
+        await client.query(`DO $dbbackup$ BEGIN CREATE ROLE ${quoteIdent(role)} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $dbbackup$`);
+        created.push(role);
+      }
+    },
+    created: () => [...created].sort(),
+  };
 }

@@ -122,8 +122,11 @@ describe("names passed to pg_dump", () => {
     result = await runCli(["create", "--schema", "mixed case"], env); // names are exact: case matters
     expect(result.code).toBe(2);
     result = await runCli(["create", "--table", "plain.t'; DROP TABLE plain.t; --"], env);
-    expect(result.code).toBe(1);
-    expectFailure(result, /pg_dump failed/);
+    expect(result.code).toBe(2);
+    expectFailure(result, /table "plain.t'; DROP TABLE plain.t; --" does not exist in the source database/);
+    result = await runCli(["create", "--table", "plain.nope"], env); // an exact name: refused before an id is taken
+    expect(result.code).toBe(2);
+    expectFailure(result, /table "plain.nope" does not exist/);
     expect(await sql(source, "SELECT count(*)::int AS n FROM plain.t")).toEqual([{ n: 1 }]);
   });
 });

@@ -66,12 +66,12 @@ afterAll(async () => {
 });
 
 describe("a restore that fails half-way", () => {
-  it("psql (plain backup): nothing is committed, the target is exactly as before", async () => {
+  it("plain backup: nothing is committed, the target is exactly as before", async () => {
     const target = await markedTarget();
     const before = await dbSnapshot(target.name);
     const result = await runCli(["restore", plain.id, "--target", target.url, "--target-env", "test"], env);
     expect(result.code).toBe(1);
-    expectFailure(result, new RegExp(`psql failed, nothing was committed: .*role "${doomed}" does not exist`));
+    expectFailure(result, new RegExp(`the restore into .* failed: role "${doomed}" does not exist \\(the dump's statement at line \\d+\\); nothing was committed`));
     expect(await dbSnapshot(target.name)).toEqual(before);
   });
 
@@ -80,7 +80,7 @@ describe("a restore that fails half-way", () => {
     const before = await dbSnapshot(target.name);
     const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test", "--jobs", "1"], env);
     expect(result.code).toBe(1);
-    expectFailure(result, new RegExp(`pg_restore failed.*role "${doomed}" does not exist.*nothing was committed`));
+    expectFailure(result, new RegExp(`the restore into .* failed: role "${doomed}" does not exist .*; nothing was committed`));
     expect(await dbSnapshot(target.name)).toEqual(before);
   });
 

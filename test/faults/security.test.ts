@@ -137,7 +137,7 @@ describe("secrets", () => {
     const wrongToken = await run("wrong nats token", ["create", "--json"], { NATS_TOKEN: WRONG_NATS_TOKEN });
     expect(wrongToken.code).toBe(0);
     expect(wrongToken.stderr).toMatch(/warning: event backup\.database\.completed\.v1 was not delivered: .*(Authorization|auth)/i);
-    const badDump = await run("pg_dump fails", ["create", "--table", "app.nope"]);
+    const badDump = await run("pg_dump fails", ["create", "--table", "app.nope_*"]);
     expect(badDump.code).toBe(1);
     expectFailure(badDump, /pg_dump failed/);
     const plainId = JSON.parse(wrongToken.stdout).id as string;

@@ -77,7 +77,7 @@ describe("Object Lock", () => {
   });
 
   it("leaves a failed backup's manifest unlocked", async () => {
-    const result = await runCli(["create", "--table", "pmoves_core.no_such_table", "--json"], lockedEnv);
+    const result = await runCli(["create", "--table", "pmoves_core.no_such_*", "--json"], lockedEnv);
     expect(result.code).not.toBe(0);
     const list = JSON.parse((await runCli(["list", "--json"], lockedEnv)).stdout) as { id: string; status: string }[];
     const failed = list.find((e) => e.status === "Failed")!;

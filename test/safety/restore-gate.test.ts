@@ -91,7 +91,7 @@ describe("the production gate", () => {
     const prodUrl = empty.url.replace("127.0.0.1", "localhost");
     await expectRefusedUnchanged([unverified.id, "--target", empty.url, "--target-env", "staging"], empty.name, /production restore needs --approved-by.*PRODUCTION_DB_URL/, { PRODUCTION_DB_URL: prodUrl });
     // The run's own source, in a run whose environment is production.
-    await expectRefusedUnchanged([unverified.id, "--target", source.url], source.name, /production restore needs --approved-by.*named "production"/, { BACKUP_ENV: "production" });
+    await expectRefusedUnchanged([unverified.id, "--target", source.url], source.name, /production restore needs --approved-by.*this run's own source database .*this run's environment is "production"/, { BACKUP_ENV: "production" });
   });
 
   it("lets local, dev and staging restores through without approval", async () => {

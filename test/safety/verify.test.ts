@@ -78,7 +78,7 @@ describe("verify", () => {
     expect(list.find((e) => e.id === withRole.id)).toMatchObject({ verified: true, restorePoint: true });
   });
 
-  it("picks the newest unverified full backup by default, and refuses partial backups", async () => {
+  it("picks the newest unverified full backup by default; verifies a partial one only when asked, and says why a data-only one cannot be", async () => {
     const full = await createBackup(env, ["--format", "custom"]);
     const partial = await createBackup(env, ["--table", "pmoves_core.content_items", "--data-only"]);
     const result = await runCli(["verify", "--allow-source-server"], env);
@@ -88,7 +88,13 @@ describe("verify", () => {
 
     const refused = await runCli(["verify", partial.id, "--allow-source-server"], env);
     expect(refused.code).toBe(2);
-    expectOneLineError(refused, /partial .*only full backups are verified as restore points/);
+    expectOneLineError(refused, /holds only data: it needs what the rest of its database holds to load, so it cannot be verified on its own; restore it into a database that has that/);
+    // A schema-only backup restores on its own: verified when asked, never a restore point.
+    const schemaOnly = await createBackup(env, ["--schema-only"]);
+    const drill = await runCli(["verify", schemaOnly.id, "--allow-source-server"], env);
+    expect(drill.code, drill.stderr).toBe(0);
+    expect(drill.stdout).toMatch(/a partial backup is never a restore point; it may now be restored with --clean/);
+    expect((await readManifest(bucket, schemaOnly)).verification).toBeDefined();
     const nothing = await runCli(["verify", "--allow-source-server"], env);
     expect(nothing.code).toBe(0);
     expect(nothing.stdout).toMatch(/Nothing to verify/);
@@ -106,7 +112,7 @@ describe("verify", () => {
 
     const result = await runCli(["verify", victim.id, "--allow-source-server"], env);
     expect(result.code).toBe(4);
-    expectOneLineError(result, /holds 401 rows for pmoves_core\.content_items, the manifest says 402/);
+    expectOneLineError(result, /row count mismatch for pmoves_core\.content_items: 401 restored, 402 in the manifest/);
     expect(await databaseExists(scratchName(result.stderr))).toBe(false);
     await events.waitFor((e) => e.subject === "backup.database.verify_failed.v1" && e.data.path === `${bucket}/${victim.key}`);
     expect((await readManifest(bucket, victim)).verification).toBeUndefined();

@@ -1,7 +1,7 @@
 // `db-backup restore <id> --target …`: flags → RestoreOptions, with the settings it reads from the
 // environment resolved here, once.
 import { Command } from "commander";
-import { ENV, backupName, compressionLevelSetting, lockSecondsSetting, nonEmpty, optionalInt, targetUrlSettings } from "../../core/settings";
+import { ENV, backupName, compressionLevelSetting, lockSecondsSetting, lockTimeoutSetting, nonEmpty, optionalInt, targetUrlSettings } from "../../core/settings";
 import { validateBackupId } from "../../core/ids";
 import { restoreAction } from "../../restore";
 import { withContext, type CommandDeps } from "../context";
@@ -32,10 +32,12 @@ export function restoreCommand(deps: CommandDeps): Command {
       const jobs = opts.jobs !== undefined ? optionalInt({ "--jobs": opts.jobs }, "--jobs", 1, 64) : 1;
       const settings = {
         targetUrls: targetUrlSettings(env),
+        productionId: nonEmpty(env, ENV.productionDbId),
         productionUrl: nonEmpty(env, ENV.productionDbUrl),
         sourceUrl: nonEmpty(env, ENV.sourceDbUrl),
         supabaseProjectId: nonEmpty(env, ENV.supabaseProjectId),
         safetyBackup: { backupName: backupName(env), compressionLevel: compressionLevelSetting(env), lockSeconds: lockSecondsSetting(env) },
+        lockTimeoutSeconds: lockTimeoutSetting(env),
       };
       await withContext(deps, command, (ctx) =>
         restoreAction(ctx, {

@@ -1,7 +1,7 @@
 // `db-backup verify [id]`: the restore drill.
 import { Command } from "commander";
 import { validateBackupId } from "../../core/ids";
-import { ENV, given, lockSecondsSetting, nonEmpty, postgresUrl } from "../../core/settings";
+import { ENV, given, lockSecondsSetting, lockTimeoutSetting, nonEmpty, postgresUrl } from "../../core/settings";
 import { verifyAction } from "../../verify";
 import { globalsOf, withContext, type CommandDeps } from "../context";
 
@@ -27,6 +27,7 @@ export function verifyCommand(deps: CommandDeps): Command {
           sourceUrl: globalsOf(command).dbUrl ?? nonEmpty(env, ENV.sourceDbUrl),
           allowSourceServer: opts.allowSourceServer,
           lockSeconds: lockSecondsSetting(env),
+          lockTimeoutSeconds: lockTimeoutSetting(env),
           json: opts.json,
         }),
       );

