@@ -40,7 +40,7 @@ function secretsOf(env: Env): Redactor {
   for (const [name, value] of Object.entries(env)) if (name.endsWith("_DB_URL")) redactor.addUrl(value);
   // A NATS URL may carry a token as its user (nats://<token>@host) or a user and password.
   for (const part of (env[ENV.natsUrl] ?? "").split(",")) {
-    const userinfo = /^[a-z]*:\/\/([^/@\s]*)@/i.exec(part.trim())?.[1];
+    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(.*)@/is.exec(part.trim())?.[1];
     if (userinfo) redactor.add(...userinfo.split(":").map((s) => decodeURIComponentSafe(s)), ...userinfo.split(":"));
   }
   return redactor;

@@ -17,7 +17,7 @@ export function redactUrl(url: string): string {
     // form) whole, and password-like query parameters.
     return url
       .replace(/(:\/\/[^:/@\s]*:)[^@\s]*@/g, `$1${REDACTED}@`)
-      .replace(/(:\/\/)[^:/@\s]+@/g, `$1${REDACTED}@`)
+      .replace(/(:\/\/)[^:@]*@/g, `$1${REDACTED}@`)
       .replace(/([?&][^=&]*(?:pass|secret|token|key)[^=&]*=)[^&\s]*/gi, `$1${REDACTED}`);
   }
 }

@@ -23,8 +23,9 @@ export const noEvents: EventPublisher = {
  * client does: a comma list of nats://, tls://, ws:// or wss:// URLs, or host[:port]. */
 export function checkNatsUrl(url: string): string {
   for (const part of url.split(",").map((p) => p.trim())) {
-    // Never the user info: in a NATS URL it may be a token (nats://<token>@host).
-    const bad = () => usageError(`NATS_URL "${part.replace(/^([a-z]*:\/\/)?[^/@\s]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ""}***@`)}" is not a NATS server URL: use e.g. nats://nats:4222`);
+    // Never the user info: in a NATS URL it may be a token (nats://<token>@host), and a token may
+    // hold "/" or spaces, so everything up to the last "@" (a host never has one) goes.
+    const bad = () => usageError(`NATS_URL "${hideUserInfo(part)}" is not a NATS server URL: use e.g. nats://nats:4222`);
     let parsed: URL;
     try {
       parsed = new URL(part.includes("://") ? part : `nats://${part}`);
@@ -32,8 +33,16 @@ export function checkNatsUrl(url: string): string {
       throw bad();
     }
     if (!["nats:", "tls:", "ws:", "wss:"].includes(parsed.protocol) || !parsed.hostname || /[\s]/.test(part)) throw bad();
+    // An "@" the URL did not read as the end of its user info (a token with a "/" in it) would
+    // send the token's first part to DNS as a host name: refused instead.
+    if (part.includes("@") && !parsed.username) throw bad();
   }
   return url;
+}
+
+/** The URL with everything before its last "@" hidden. */
+export function hideUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, (_m, scheme: string | undefined) => `${scheme ?? ""}***@`);
 }
 
 export function natsPublisher(url: string, options: { token?: string; redactor: Redactor; timeoutMs?: number }): EventPublisher {
