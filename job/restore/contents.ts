@@ -4,7 +4,8 @@
 // commits. A custom archive is downloaded (SHA-256 checked) once, and pg_restore turns it into the
 // same script for the same engine (or restores it with --jobs into an empty target).
 import { promises as fs } from "node:fs";
-import { addAbortSignal, pipeline } from "node:stream";
+import { Writable, addAbortSignal, pipeline } from "node:stream";
+import { pipeline as pipelineAsync } from "node:stream/promises";
 import zlib from "node:zlib";
 import type { JobContext } from "../core/context";
 import { integrityError, isKind, oneLine } from "../core/errors";
@@ -119,17 +120,44 @@ async function applyPlain(ctx: JobContext, entry: BackupEntry, url: string, run:
     return { sha256: tap.digest!, bytes: tap.bytes, rowCounts: outcome.rowCounts, checkedTables: counted };
   } catch (error) {
     sql.destroy();
-    // A corrupt or replaced object makes the SQL fail, but the cause is the object: hash all of
-    // it (again, from the store) to say which. A store that cannot be read says nothing.
-    if (expected !== null && !isKind(error, "integrity") && !ctx.signal?.aborted) {
-      const digest = await objectDigest(ctx, entry.key!).catch(() => null);
-      if (digest !== null && digest !== expected) {
-        throw integrityError("checksum mismatch: the stored dump is not the one the manifest describes (corrupt or tampered); nothing was restored", error);
-      }
-    }
-    throw error;
+    throw await objectFault(ctx, entry, error);
   }
 }
+
+/** A failed restore whose cause may be the stored object: a corrupt or replaced object makes the
+ * SQL fail (a syntax error, a cut statement), but the cause is the object. Read it again from the
+ * store: a SHA-256 that differs from the manifest's is said as such; a matching one whose gzip
+ * stream does not decompress to its end is a corrupt object. A store that cannot be read, or a job
+ * that was stopped, says nothing more. Otherwise the error stands (the target refused something). */
+async function objectFault(ctx: JobContext, entry: BackupEntry, error: unknown): Promise<unknown> {
+  const expected = entry.manifest?.sha256 ?? null;
+  if (expected === null || ctx.signal?.aborted) return error;
+  const digest = await objectDigest(ctx, entry.key!).catch(() => null);
+  if (digest === null) return error;
+  if (digest !== expected) {
+    return integrityError("checksum mismatch: the stored dump is not the one the manifest describes (corrupt or tampered); nothing was restored", error);
+  }
+  if (isKind(error, "integrity")) return error;
+  const inflates = await gunzipsToEnd(ctx, entry.key!);
+  if (inflates !== null) return integrityError(`the stored dump is corrupt (${inflates}); nothing was restored`, error);
+  return error;
+}
+
+/** Why the object's gzip stream does not decompress to its end, or null when it does. */
+async function gunzipsToEnd(ctx: JobContext, key: string): Promise<string | null> {
+  try {
+    await pipelineAsync(await ctx.repo.getStream(key), zlib.createGunzip(), discard());
+    return null;
+  } catch (error) {
+    return isCorruptCompression(error) ? oneLine(error) : null;
+  }
+}
+
+/** A sink that throws everything away (for a stream read only for its checks). */
+const discard = () =>
+  new Writable({
+    write: (_chunk, _encoding, done) => done(),
+  });
 
 /** The engine, with the failures that are the dump's fault said as integrity errors. */
 async function applyOrExplain(url: string, input: ApplyInput) {
@@ -147,7 +175,7 @@ async function applyOrExplain(url: string, input: ApplyInput) {
 
 async function objectDigest(ctx: JobContext, key: string): Promise<string> {
   const tap = new Sha256Tap();
-  for await (const _ of (await ctx.repo.getStream(key)).pipe(tap)) void _;
+  await pipelineAsync(await ctx.repo.getStream(key), tap, discard());
   return tap.digest!;
 }
 
