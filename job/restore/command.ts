@@ -157,8 +157,8 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
         lockTimeoutSeconds: options.settings.lockTimeoutSeconds,
         onSession: (pid) => locks.watch(pid),
       })
-      .catch((error: unknown) => {
-        throw restoreFailure(error, connection.display, options.settings.lockTimeoutSeconds, locks.blockers());
+      .catch(async (error: unknown) => {
+        throw restoreFailure(error, connection.display, options.settings.lockTimeoutSeconds, isLockTimeout(error) ? await locks.blockers() : []);
       });
     const report: RestoreReport = {
       id: entry.id,
@@ -192,13 +192,15 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
   }
 }
 
+const isLockTimeout = (error: unknown) => error instanceof ApplyError && error.options.sqlstate === LOCK_TIMEOUT_SQLSTATE;
+
 /** A failed apply as the one line the operator reads, with the exit code of its kind. The dump's
  * own faults (checksum, a cut or forged script, row counts) are integrity errors already. */
 function restoreFailure(error: unknown, display: string, lockTimeoutSeconds: number, blockers: string[]): unknown {
   if (error instanceof DbBackupError || !(error instanceof ApplyError)) return error;
   if (error.reason === "denied") return refusal(`${error.message}; nothing was committed`, error);
   if (error.reason === "interrupted") return failure(error.message, error);
-  if (error.options.sqlstate === LOCK_TIMEOUT_SQLSTATE) {
+  if (isLockTimeout(error)) {
     const held = blockers.length > 0 ? `held by ${blockers.join("; ")}` : "held by another session";
     return failure(
       `the restore waited ${lockTimeoutSeconds} s for a lock on ${display} and gave up (RESTORE_LOCK_TIMEOUT_SECONDS): ${held}; end that transaction (or SELECT pg_terminate_backend(<pid>)) and restore again; nothing was committed`,

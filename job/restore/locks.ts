@@ -13,12 +13,13 @@ export const LOCK_TIMEOUT_SQLSTATE = "55P03";
 export interface LockWatch {
   /** The restore's own backend pid, once its session is open. */
   watch(pid: number): void;
-  /** The sessions it waited for most recently, described. */
-  blockers(): string[];
+  /** The sessions it waited for most recently, described; when the wait was too short to be seen,
+   * the other sessions holding locks in the target's database now. */
+  blockers(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
-export function watchLockWaits(url: string, log: Logger, everyMs = SECOND_MS): LockWatch {
+export function watchLockWaits(url: string, log: Logger, everyMs = SECOND_MS / 4): LockWatch {
   let client: pg.Client | null = null;
   let timer: NodeJS.Timeout | null = null;
   let last: string[] = [];
@@ -30,14 +31,14 @@ export function watchLockWaits(url: string, log: Logger, everyMs = SECOND_MS): L
     try {
       client ??= await connectPg(url);
       const rows = (
-        await client.query<{ pid: number; usename: string | null; application_name: string; state: string | null; since: string | null }>(
+        await client.query<SessionRow>(
           `SELECT pid, usename, application_name, state, to_char(coalesce(xact_start, backend_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS since
              FROM pg_stat_activity WHERE pid = ANY(pg_blocking_pids($1)) ORDER BY pid`,
           [pid],
         )
       ).rows;
       if (rows.length === 0) return;
-      last = rows.map((r) => `pid ${r.pid} (user ${r.usename ?? "?"}${r.application_name ? `, application ${r.application_name}` : ""}, ${r.state ?? "unknown state"} since ${r.since} UTC)`);
+      last = rows.map(describe);
       const now = last.join("; ");
       if (now !== said) log.warn(`the restore is waiting for a lock on the target held by ${now}`);
       said = now;
@@ -54,7 +55,23 @@ export function watchLockWaits(url: string, log: Logger, everyMs = SECOND_MS): L
       timer = setInterval(() => void poll(pid), everyMs);
       timer.unref();
     },
-    blockers: () => last,
+    blockers: async () => {
+      if (last.length > 0) return last;
+      try {
+        client ??= await connectPg(url);
+        return (
+          await client.query<SessionRow>(
+            `SELECT DISTINCT a.pid, a.usename, a.application_name, a.state,
+                    to_char(coalesce(a.xact_start, a.backend_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS since
+               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.granted AND l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND a.pid <> pg_backend_pid() AND a.application_name <> 'db-backup' ORDER BY a.pid`,
+          )
+        ).rows.map(describe);
+      } catch {
+        return [];
+      }
+    },
     async stop() {
       if (timer) clearInterval(timer);
       timer = null;
@@ -62,3 +79,14 @@ export function watchLockWaits(url: string, log: Logger, everyMs = SECOND_MS): L
     },
   };
 }
+
+interface SessionRow {
+  pid: number;
+  usename: string | null;
+  application_name: string;
+  state: string | null;
+  since: string | null;
+}
+
+const describe = (r: SessionRow) =>
+  `pid ${r.pid} (user ${r.usename ?? "?"}${r.application_name ? `, application ${r.application_name}` : ""}, ${r.state ?? "unknown state"} since ${r.since} UTC)`;

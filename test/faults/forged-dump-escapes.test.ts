@@ -200,7 +200,7 @@ describe("only the job begins and commits", () => {
   });
 
   it("the dump's own COMMIT, END, COMMIT AND CHAIN, START TRANSACTION and BEGIN are never sent: a failure after them leaves nothing", async () => {
-    const block = "COMMIT;\nend transaction;\n/* x */ Commit And Chain;\nSTART TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nbegin work;\nSELECT 1/0;";
+    const block = "COMMIT;\nend transaction;\n/* x */ Commit And Chain;\nSTART TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nbegin work;\nCREATE TABLE keep.failing AS VALUES (1/0);";
     const { text, line } = atEnd(block);
     const forged = await forge(text);
     const target = await markedTarget();
@@ -211,7 +211,7 @@ describe("only the job begins and commits", () => {
     expect(await dbSnapshot(target.name)).toEqual(before);
 
     // Dropped, not refused: without the failure the same statements restore, in one piece.
-    const control = await forge(atEnd(block.replace("\nSELECT 1/0;", "")).text);
+    const control = await forge(atEnd(block.replace("\nCREATE TABLE keep.failing AS VALUES (1/0);", "")).text);
     const restored = await restore(control, target);
     expect(restored.code, restored.stderr).toBe(0);
     expect(await sql(target.name, "SELECT count(*)::int AS n FROM app.items")).toEqual([{ n: 5 }]);
@@ -346,12 +346,20 @@ describe("the lexer and the session cannot be turned against the job", () => {
         block: `CREATE FUNCTION app.f() RETURNS int LANGUAGE sql SET search_path = begin AS 'select 1';\nCREATE ROLE ${smuggled};\nEND;`,
         at: 0,
       },
-      {
-        name: "standard_conforming_strings on again through set_config",
-        block: `SET standard_conforming_strings = off;\nSELECT pg_catalog.set_config('standard_conforming_strings', 'on', false);\nSELECT 'a\\'; CREATE ROLE ${smuggled}; SELECT 1 -- ';`,
-        at: 2,
-      },
     ];
+    // Flipping standard_conforming_strings back behind the reader's back needs a SELECT of
+    // set_config, which pg_dump never writes: refused before the smuggling statement is reached.
+    {
+      const { text, line } = atEnd(`SET standard_conforming_strings = off;\nSELECT pg_catalog.set_config('standard_conforming_strings', 'on', false);\nSELECT 'a\\'; CREATE ROLE ${smuggled}; SELECT 1 -- ';`);
+      const forged = await forge(text);
+      const target = await markedTarget();
+      const before = await dbSnapshot(target.name);
+      const result = await restore(forged, target);
+      expect(result.code, result.stderr).toBe(4);
+      expectOneLineError(result, new RegExp(`^error: the dump holds a SELECT other than pg_dump's .* at line ${line + 1}, which pg_dump never writes: refused`));
+      expect(await roleExists(smuggled)).toBe(false);
+      expect(await dbSnapshot(target.name)).toEqual(before);
+    }
     for (const c of cases) {
       const { text, line } = atEnd(c.block);
       const forged = await forge(text);
@@ -376,7 +384,7 @@ describe("the lexer and the session cannot be turned against the job", () => {
     const GIVE_UP_MS = 10_000;
     const outcomes = await Promise.all(
       overrides.map(async (o) => {
-        const { text, line } = atEnd(`${o.sql}\nSELECT count(*) FROM keep.marker;`);
+        const { text, line } = atEnd(`${o.sql}\nALTER TABLE keep.marker ADD COLUMN dbb_waits int;`);
         const forged = await forge(text);
         const target = await markedTarget();
         const before = await dbSnapshot(target.name);
@@ -418,8 +426,8 @@ describe("the lexer and the session cannot be turned against the job", () => {
       { name: "\\i", block: "\\i /etc/hostname", message: (line) => metaAt("i", line) },
       { name: "\\gexec", block: `SELECT 'CREATE ROLE ${smuggled}'\n\\gexec`, at: 1, message: (line) => new RegExp(`^error: a psql meta-command \\(\\\\…\\) follows SQL on line ${line}: not a pg_dump script; nothing was restored$`), ran: () => roleExists(smuggled) },
       { name: "\\setenv", block: "\\setenv PGHOST 203.0.113.1", message: (line) => metaAt("setenv", line) },
-      { name: "\\! after a statement on its line", block: `SELECT 1; \\! touch ${touched}`, message: (line) => metaAt("!", line), ran: async () => existsSync(touched) },
-      { name: "\\g after SQL", block: `SELECT 1 \\g ${written}`, message: (line) => new RegExp(`^error: a psql meta-command \\(\\\\…\\) follows SQL on line ${line}: not a pg_dump script; nothing was restored$`), ran: async () => existsSync(written) },
+      { name: "\\! after a statement on its line", block: `SET search_path = ''; \\! touch ${touched}`, message: (line) => metaAt("!", line), ran: async () => existsSync(touched) },
+      { name: "\\g after SQL", block: `SET search_path = '' \\g ${written}`, message: (line) => new RegExp(`^error: a psql meta-command \\(\\\\…\\) follows SQL on line ${line}: not a pg_dump script; nothing was restored$`), ran: async () => existsSync(written) },
     ]);
   });
 });

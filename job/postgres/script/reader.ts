@@ -428,8 +428,11 @@ export class ScriptReader {
   }
 
   private decode(parts: Buffer[], size: number, line: number): string {
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    // No SQL text holds a NUL; the server's protocol cannot carry one either.
+    if (bytes.includes(0)) throw new ScriptError(`the statement at line ${line} holds a NUL byte: not SQL text`, line);
     try {
-      return this.decoder.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+      return this.decoder.decode(bytes);
     } catch {
       throw new ScriptError(`the statement at line ${line} is not valid UTF-8: db-backup restores UTF-8 dumps (new backups are dumped as UTF-8)`, line);
     }
