@@ -9,18 +9,28 @@ import { ScriptReader } from "./reader";
  * chunk, so the tapped stream waits for the reader (memory stays flat). */
 class Channel implements AsyncIterable<Buffer> {
   private waiting: ((r: IteratorResult<Buffer>) => void) | null = null;
-  private queued: { chunk: Buffer; taken: () => void } | null = null;
+  private queued: { chunk: Buffer; taken: () => void; failed: (error: unknown) => void } | null = null;
   private closed = false;
+  private failure: unknown = null;
 
   push(chunk: Buffer): Promise<void> {
-    return new Promise((taken) => {
+    return new Promise((taken, failed) => {
+      if (this.failure !== null) return failed(this.failure);
       if (this.waiting) {
         const w = this.waiting;
         this.waiting = null;
         w({ value: chunk, done: false });
         taken();
-      } else this.queued = { chunk, taken };
+      } else this.queued = { chunk, taken, failed };
     });
+  }
+
+  /** The reader stopped for good: a chunk waiting to be taken never will be. */
+  fail(error: unknown): void {
+    this.failure = error;
+    const q = this.queued;
+    this.queued = null;
+    q?.failed(error);
   }
 
   close(): void {
@@ -68,7 +78,8 @@ export class DumpCounter extends Transform {
   constructor() {
     super();
     this.reading = this.readScript();
-    this.reading.catch(() => undefined); // reported by _transform/_flush
+    // Reported by _transform/_flush; a chunk handed over meanwhile is refused with it.
+    this.reading.catch((error: unknown) => this.channel.fail(error));
   }
 
   private async readScript(): Promise<void> {
@@ -86,8 +97,9 @@ export class DumpCounter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.counts.bytes += chunk.length;
-    // The reader failing (a dump that is not a script) must not leave this stream waiting.
-    Promise.race([this.channel.push(chunk), this.reading.then(() => undefined)]).then(
+    // Nothing per chunk is attached to the reader's own promise (that would keep every chunk until
+    // the end); a reader that fails refuses the chunk it was handed, and every one after.
+    this.channel.push(chunk).then(
       () => done(null, chunk),
       (error: Error) => done(error),
     );
