@@ -1,6 +1,6 @@
 // create, stage by stage: check the request, open the source (lock, scope), reserve an id
-// (reserve.ts), clean up after dead runs (stale-runs.ts), dump and upload (upload.ts), then the
-// event and the lock (outcome.ts). A failure leaves a `failed` manifest (no dump) and a failed event.
+// (reserve.ts), clean up after dead runs (stale-runs.ts), dump, upload and lock (upload.ts), then the
+// event and the one manifest (outcome.ts). A failure leaves a `failed` manifest and a failed event.
 import { BACKUP_TYPES, backupTypes } from "../core/catalog";
 import type { JobContext } from "../core/context";
 import { refusal, oneLine, usageError } from "../core/errors";
@@ -41,11 +41,11 @@ export async function createBackup(ctx: JobContext, options: CreateOptions): Pro
     manifest = await dumpAndUpload(ctx, { options, source, connection, reservation, startedAt });
   } catch (error) {
     await source.close();
-    await recordFailure(ctx, reservation, error);
+    await recordFailure(ctx, reservation, error, options.lockSeconds);
     throw error;
   }
   await source.close();
-  manifest = await finalizeBackup(ctx, manifest, manifestKey, options.lockSeconds);
+  manifest = await finalizeBackup(ctx, manifest, manifestKey, { lockSeconds: options.lockSeconds, updateLatest: options.updateLatest !== false });
   printResult(ctx, manifest, options.json);
   return manifest;
 }
@@ -87,10 +87,10 @@ async function refuseTagInUse(ctx: JobContext, tag: string): Promise<void> {
   if (holder) throw refusal(`tag "${tag}" is already used by backup ${holder.id}: choose another tag`);
 }
 
-/** What a dead run of this type left (an upload it could not abort, a manifest stuck at running). */
+/** What a dead run of this type left (an upload it could not abort, a run without a manifest). */
 async function cleanUpDeadRuns(ctx: JobContext, options: CreateOptions, connection: PgConnection, ownId: string): Promise<void> {
   try {
-    const cleaned = await cleanStaleRuns(ctx, options.type, connection.display, ownId);
+    const cleaned = await cleanStaleRuns(ctx, { type: options.type, database: connection.display, ownId, lockSeconds: options.lockSeconds });
     if (cleaned.abortedUploads.length > 0) ctx.log.info(`aborted ${cleaned.abortedUploads.length} incomplete upload(s) left by earlier runs: ${cleaned.abortedUploads.join(", ")}`);
     if (cleaned.failedManifests.length > 0) ctx.log.info(`marked ${cleaned.failedManifests.join(", ")} as failed: their runs died before finishing`);
   } catch (error) {

@@ -9,9 +9,10 @@ export interface CreateOptions extends ScopeRequest {
   format: DumpFormat;
   compressionLevel: number;
   backupName: string;
-  /** Seconds each successful backup is locked for on a bucket with Object Lock. */
-  lockSeconds?: number;
-  /** False for a restore's safety backup of its target: `latest` stays the source's newest backup. */
+  /** Seconds the backup's dump and manifest are locked for on a bucket with Object Lock: its
+   * type's retention (BACKUP_LOCK_SECONDS overrides it, for tests). */
+  lockSeconds: number;
+  /** False for a restore's safety backup of its target: `latest.json` keeps naming the source's newest backup. */
   updateLatest?: boolean;
   json?: boolean;
 }

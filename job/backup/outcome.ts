@@ -1,16 +1,23 @@
-// The last stage of create, and what a failure leaves: the completed event (recorded in the
-// manifest) and the retention lock; or a "failed" manifest and event. A failure before the backup
-// had an id can only be said by an event.
-import { MIN_RETENTION_DAYS, type BackupType } from "../core/catalog";
+// The last stage of create, and what a failure leaves: the completed event, then the manifest
+// (written once, with the event's outcome) locked like its dump, then the `latest.json` pointer; or
+// the failed event and a "failed" manifest. A failure before the backup had an id can only be said
+// by an event.
+import { objectLayout, type BackupType } from "../core/catalog";
 import type { JobContext } from "../core/context";
 import { isKind, oneLine } from "../core/errors";
-import { DAY_SECONDS, SECOND_MS } from "../core/time";
+import { SECOND_MS } from "../core/time";
 import { publishEvent } from "../events";
-import { writeManifest, type BackupManifest } from "../inventory";
+import { isFullBackup, writeManifest, type BackupManifest } from "../inventory";
 import type { Reservation } from "./reserve";
 
-/** Publishes `completed`, records its outcome in the manifest, and locks dump and manifest. */
-export async function finalizeBackup(ctx: JobContext, manifest: BackupManifest, manifestKey: string, lockSeconds: number | undefined): Promise<BackupManifest> {
+/** Publishes `completed`, writes the manifest with its outcome and locks it, then points
+ * `latest.json` at it (a full backup, unless told not to). */
+export async function finalizeBackup(
+  ctx: JobContext,
+  manifest: BackupManifest,
+  manifestKey: string,
+  settings: { lockSeconds: number; updateLatest: boolean },
+): Promise<BackupManifest> {
   const outcome = await publishEvent(
     ctx,
     "completed",
@@ -29,13 +36,37 @@ export async function finalizeBackup(ctx: JobContext, manifest: BackupManifest, 
     manifest.id,
   );
   const notified: BackupManifest = { ...manifest, notification: outcome };
-  await writeManifest(ctx.repo, manifestKey, notified);
-
-  // Storage enforces "no delete younger than 7 days" too, where the bucket has Object Lock.
-  // Each date is taken just before its call, so a lock of a few seconds (tests) is never already past.
-  const seconds = lockSeconds ?? MIN_RETENTION_DAYS * DAY_SECONDS;
-  for (const locked of [manifest.key, manifestKey]) await ctx.repo.lockUntil(locked, new Date(ctx.clock().getTime() + seconds * SECOND_MS));
+  await writeAndLockManifest(ctx, manifestKey, notified, settings.lockSeconds);
+  if (settings.updateLatest && isFullBackup(notified)) await pointLatestAt(ctx, notified, manifestKey);
   return notified;
+}
+
+/** The manifest's one write, and its version locked like the dump: the store then enforces "no
+ * delete younger than its retention" (the seed's 7 days at the least) whoever asks. */
+async function writeAndLockManifest(ctx: JobContext, manifestKey: string, manifest: BackupManifest, lockSeconds: number): Promise<void> {
+  const versionId = await writeManifest(ctx.repo, manifestKey, manifest);
+  // The date is taken just before the call, so a lock of a few seconds (tests) is never already past.
+  await ctx.repo.lockUntil(manifestKey, new Date(ctx.clock().getTime() + lockSeconds * SECOND_MS), versionId);
+}
+
+/** `latest.json`, for people browsing the bucket (the seed's "symlink to most recent"). The job never
+ * reads it (`latest` is resolved from the manifests), so a forged pointer misleads no restore; and
+ * failing to write it does not undo the complete, recorded backup. */
+async function pointLatestAt(ctx: JobContext, manifest: BackupManifest, manifestKey: string): Promise<void> {
+  const key = objectLayout.latestKey(ctx.prefix);
+  const pointer = {
+    id: manifest.id,
+    type: manifest.type,
+    dump: manifest.key,
+    dumpVersionId: manifest.dumpVersionId ?? null,
+    manifest: manifestKey,
+    sha256: manifest.sha256,
+    startedAt: manifest.startedAt,
+    restore: `db-backup restore ${manifest.id}`,
+  };
+  await ctx.repo.putBytes(key, JSON.stringify(pointer, null, 2) + "\n", "application/json").catch((error: unknown) => {
+    ctx.log.warn(`the backup is complete, but ${ctx.repo.displayPath(key)} could not be updated (${oneLine(error)}): it still names an older backup`);
+  });
 }
 
 /** A failure before the backup had an id (store or database unreachable, wrong credentials, bad
@@ -53,8 +84,8 @@ export async function publishEarlyFailure(ctx: JobContext, type: BackupType, dat
   );
 }
 
-/** The failed event, and a "failed" manifest in place of the "running" one (no dump is kept). */
-export async function recordFailure(ctx: JobContext, reservation: Reservation, error: unknown): Promise<void> {
+/** The failed event, and the backup's "failed" manifest (its dump, if any was stored, is never read). */
+export async function recordFailure(ctx: JobContext, reservation: Reservation, error: unknown, lockSeconds: number): Promise<void> {
   const { base, manifestKey } = reservation;
   const reason = ctx.redactor.redact(oneLine(error));
   const finishedAt = ctx.clock();
@@ -76,7 +107,7 @@ export async function recordFailure(ctx: JobContext, reservation: Reservation, e
     notification: outcome,
   };
   try {
-    await writeManifest(ctx.repo, manifestKey, failed);
+    await writeAndLockManifest(ctx, manifestKey, failed, lockSeconds);
   } catch {
     /* the store itself may be what failed; the error the caller throws says so */
   }

@@ -1,15 +1,16 @@
-// Stage 1 of create: the backup's id. It is taken by writing a "running" manifest while holding a
-// lock on the source, so two runs (of any type) starting in the same second never share an id.
+// Stage 1 of create: the backup's id. It is taken by writing a run marker (runs/<id>.json) while
+// holding a lock on the source, so two runs starting in the same second never share an id; the
+// manifest itself is written once, when the run ends (outcome.ts).
 import { BACKUP_TYPES, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
 import { newBackupId } from "../core/ids";
-import { MANIFEST_SCHEMA_VERSION, writeManifest, type BackupManifest } from "../inventory";
+import { MANIFEST_SCHEMA_VERSION, writeRunMarker, type RunMarker } from "../inventory";
 import type { PgConnection } from "../postgres/connection";
 import type { CreateOptions } from "./options";
 import type { SourceSession } from "./source";
 
-/** What every manifest version of this backup shares, from "running" to "completed" or "failed". */
-export type ManifestBase = Omit<BackupManifest, "status" | "sizes" | "sha256" | "rowCounts" | "finishedAt" | "durationMs" | "error" | "notification" | "verification">;
+/** What the backup's manifest holds whatever its outcome (completed or failed). */
+export type ManifestBase = RunMarker;
 
 export interface Reservation {
   base: ManifestBase;
@@ -24,6 +25,7 @@ export async function reserveBackupId(
   const { repo, prefix } = ctx;
   return source.exclusive(async () => {
     const id = await newBackupId(options.backupName, startedAt, async (candidate) => {
+      if (await repo.stat(objectLayout.runKey(prefix, candidate))) return true;
       for (const type of BACKUP_TYPES) {
         if (await repo.stat(objectLayout.manifestKey(prefix, type, candidate))) return true;
       }
@@ -50,15 +52,7 @@ export async function reserveBackupId(
       toolVersion: ctx.toolVersion,
     };
     const manifestKey = objectLayout.manifestKey(prefix, options.type, id);
-    await writeManifest(repo, manifestKey, {
-      ...base,
-      status: "running",
-      sizes: { stored: 0, dumped: null },
-      sha256: null,
-      rowCounts: null,
-      finishedAt: base.startedAt,
-      durationMs: 0,
-    });
+    await writeRunMarker(repo, prefix, base);
     return { base, manifestKey };
   });
 }

@@ -68,8 +68,23 @@ export const DUMP_EXTENSIONS: Readonly<Record<DumpFormat, string>> = {
   custom: ".dump",
 };
 export const MANIFEST_EXTENSION = ".manifest.json";
-export const LATEST_NAME = "latest.sql.gz";
+/** A pointer to the newest full backup, for people with `mc` (the seed's "symlink to most recent");
+ * the job itself never trusts it: `restore latest` resolves the newest backup from its manifests. */
+export const LATEST_NAME = "latest.json";
+/** The seed's copy of the newest dump, which older versions of db-backup wrote: listed, never written. */
+export const LEGACY_LATEST_NAME = "latest.sql.gz";
 
+/**
+ * Where everything lives under the prefix. Every object below is written once by the job that owns
+ * it (a second version of a key is an alarm: someone else wrote it), and the folders split what
+ * each workload's key may write (infra/policies.ts):
+ * - `<type>/<id>.sql.gz|.dump` and `<type>/<id>.manifest.json`: a backup, locked for its type's
+ *   retention as soon as it is written (the backup key);
+ * - `runs/<id>.json`: the id a running backup took (the backup key);
+ * - `verifications/<id>/<time>.json`: a drill's verdict on a backup (the drill's key only);
+ * - `requests/<id>.json`: a config-driven restore that ran (the restore key);
+ * - `latest.json`: the pointer above (the backup key).
+ */
 export const objectLayout = {
   typeFolder: (prefix: string, type: BackupType) => joinKey(prefix, backupTypes[type].folder) + "/",
   dumpKey: (prefix: string, type: BackupType, id: string, format: DumpFormat) =>
@@ -77,25 +92,29 @@ export const objectLayout = {
   manifestKey: (prefix: string, type: BackupType, id: string) =>
     joinKey(prefix, backupTypes[type].folder, id + MANIFEST_EXTENSION),
   latestKey: (prefix: string) => joinKey(prefix, LATEST_NAME),
+  legacyLatestKey: (prefix: string) => joinKey(prefix, LEGACY_LATEST_NAME),
+  runsFolder: (prefix: string) => joinKey(prefix, "runs") + "/",
+  runKey: (prefix: string, id: string) => joinKey(prefix, "runs", id + ".json"),
+  verificationsFolder: (prefix: string) => joinKey(prefix, "verifications") + "/",
+  verificationKey: (prefix: string, id: string, at: string) => joinKey(prefix, "verifications", id, at.replace(/[^0-9A-Za-z.-]/g, "") + ".json"),
   /** One record per config-driven restore request, so a request never runs twice. */
+  requestsFolder: (prefix: string) => joinKey(prefix, "requests") + "/",
   requestKey: (prefix: string, requestId: string) => joinKey(prefix, "requests", requestId + ".json"),
 };
+
+/** How long a drill keeps each of the newest verified restore points locked past the drill: their
+ * retention is extended (never shortened, by any key) at every drill, so they stay while drills run
+ * and for this long after the last one, however long backups have stopped. */
+export const RESTORE_POINT_HOLD_DAYS = 35;
+
+/** The longest retention any backup may be locked for: what a backup key can ask at the most. */
+export function longestRetentionDays(retention: Record<BackupType, number>): number {
+  return Math.max(...Object.values(retention), RESTORE_POINT_HOLD_DAYS);
+}
 
 function joinKey(...parts: string[]): string {
   return parts.filter((p) => p.length > 0).join("/");
 }
-
-// ---- Tags --------------------------------------------------------------------------------------
-
-/** Every backup is tagged for expiry at create; lifecycle rules match prefix AND this tag, so a
- * protected restore point (tag removed, legal hold set) never matches. */
-export const EXPIRY_TAG = { key: "db-backup-expiry", value: "expire" } as const;
-/** The dump's SHA-256 as an object tag, so `mc tag list` shows it without the manifest. */
-export const SHA256_TAG = "sha256";
-/** Marks a dump and manifest the job protects as one of the newest verified restore points (expiry
- * tag removed, legal hold set). Only holds carrying this tag are ever released by the job, so an
- * operator's own legal hold is never touched. */
-export const RESTORE_POINT_TAG = { key: "db-backup-restore-point", value: "protected" } as const;
 
 // ---- Events ------------------------------------------------------------------------------------
 

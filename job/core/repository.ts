@@ -1,3 +1,7 @@
+// The store every room uses, as an interface: store/ implements it for S3 and for a directory.
+// Objects are written once and read by version: the version a writer got back is what readers ask
+// for, so a later version (written by someone holding the same key) is never read by mistake, and
+// every version is listed, so such a version is seen.
 import type { Readable } from "node:stream";
 
 export interface StoredObject {
@@ -6,8 +10,22 @@ export interface StoredObject {
   lastModified: Date;
 }
 
+/** One version of one key, as ListObjectVersions gives it. */
+export interface ObjectVersion {
+  key: string;
+  /** null on a store without versions (a directory): its one version. */
+  versionId: string | null;
+  size: number;
+  lastModified: Date;
+  isLatest: boolean;
+  /** A delete marker (lifecycle's expiry on a versioned bucket): no content. */
+  deleteMarker: boolean;
+}
+
 export interface PutResult {
   size: number;
+  /** The version this write created (null on a store without versions). */
+  versionId: string | null;
 }
 
 /**
@@ -24,21 +42,24 @@ export interface BackupRepository {
   /** Streams `body` to `key`. Atomic: on any error nothing is visible at `key` and no partial
    * upload is left behind. */
   putStream(key: string, body: Readable, contentType?: string): Promise<PutResult>;
-  putBytes(key: string, body: Buffer | string, contentType?: string): Promise<void>;
-  getStream(key: string): Promise<Readable>;
-  getBytes(key: string): Promise<Buffer>;
+  putBytes(key: string, body: Buffer | string, contentType?: string): Promise<PutResult>;
+  /** A version of `key` (its current one when `versionId` is null or absent). */
+  getStream(key: string, versionId?: string | null): Promise<Readable>;
+  getBytes(key: string, versionId?: string | null): Promise<Buffer>;
   /** null when there is no such object. */
   stat(key: string): Promise<StoredObject | null>;
+  /** The current objects under `prefix`. */
   list(prefix: string): AsyncIterable<StoredObject>;
-  /** Server-side copy where the store has one. */
-  copy(sourceKey: string, targetKey: string): Promise<void>;
-  getTags(key: string): Promise<Record<string, string>>;
-  setTags(key: string, tags: Record<string, string>): Promise<void>;
+  /** Every version of every key under `prefix`, delete markers included. */
+  listVersions(prefix: string): AsyncIterable<ObjectVersion>;
   /** Whether the store enforces retention locks (S3 Object Lock on the bucket). */
   supportsLocking(): Promise<boolean>;
-  /** GOVERNANCE retention of the current version until `until`; no-op where locking is unsupported. */
-  lockUntil(key: string, until: Date): Promise<void>;
-  setLegalHold(key: string, on: boolean): Promise<void>;
+  /** GOVERNANCE retention of a version until `until`, or later when it already is: retention is
+   * only ever extended. A no-op where locking is unsupported. */
+  lockUntil(key: string, until: Date, versionId?: string | null): Promise<void>;
+  /** Until when a version is retained (null: not locked, or no locking). */
+  retainedUntil(key: string, versionId?: string | null): Promise<Date | null>;
+  /** Whether someone (an operator) put a legal hold on the current version; the job sets none. */
   getLegalHold(key: string): Promise<boolean>;
   /** Removes every version of `key` for good (operators' credentials only). */
   deleteAllVersions(key: string): Promise<void>;

@@ -1,7 +1,7 @@
 // Settings come from the environment (names as in the seed) and flags override them. Read and
 // validated once, here; a missing or malformed setting is a one-line error naming it.
 import { z } from "zod";
-import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_COMPRESSION_LEVEL, DEFAULT_PREFIX, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
+import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_COMPRESSION_LEVEL, DEFAULT_PREFIX, RESTORE_POINT_HOLD_DAYS, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
 import { usageError } from "./errors";
 import { DAY_SECONDS } from "./time";
 
@@ -27,6 +27,8 @@ export const ENV = {
   /** Seconds a restore waits for a lock on the target before it gives up (default 60). */
   lockTimeout: "RESTORE_LOCK_TIMEOUT_SECONDS",
   lockSeconds: "BACKUP_LOCK_SECONDS",
+  /** Seconds each drill holds the newest restore points locked for (default 35 days; tests use seconds). */
+  restorePointHold: "RESTORE_POINT_HOLD_SECONDS",
   compressionLevel: "BACKUP_COMPRESSION_LEVEL",
   /** Smallest S3 multipart part in MiB (5-5120, default 16): parts then grow with the upload. */
   partSizeMb: "BACKUP_PART_SIZE_MB",
@@ -145,9 +147,22 @@ export function postgresUrl(value: string | undefined, name: string): string {
 /** The longest lock the job accepts (BACKUP_LOCK_SECONDS): ten years. */
 export const MAX_LOCK_SECONDS = 3650 * DAY_SECONDS;
 
-/** BACKUP_LOCK_SECONDS: how long each backup is locked on a bucket with Object Lock. */
+/** BACKUP_LOCK_SECONDS: how long each backup is locked on a bucket with Object Lock, in place of its
+ * type's retention (tests use seconds). */
 export function lockSecondsSetting(env: Env): number | undefined {
   return optionalInt(env, ENV.lockSeconds, 1, MAX_LOCK_SECONDS);
+}
+
+/** How long a backup of `type` is locked: its retention (BACKUP_RETENTION_DAYS included), so no key
+ * can delete a version lifecycle would still keep; BACKUP_LOCK_SECONDS overrides it. */
+export function backupLockSeconds(env: Env, type: BackupType): number {
+  return lockSecondsSetting(env) ?? retentionFromEnv(env)[type] * DAY_SECONDS;
+}
+
+/** RESTORE_POINT_HOLD_SECONDS, or RESTORE_POINT_HOLD_DAYS: how long past each drill the newest
+ * restore points stay locked. */
+export function restorePointHoldSetting(env: Env): number {
+  return optionalInt(env, ENV.restorePointHold, 1, MAX_LOCK_SECONDS) ?? RESTORE_POINT_HOLD_DAYS * DAY_SECONDS;
 }
 
 /** RESTORE_LOCK_TIMEOUT_SECONDS: how long a restore (or drill) waits for a lock, default a minute. */

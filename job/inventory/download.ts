@@ -16,15 +16,17 @@ export interface DownloadOptions {
   id: string;
   file?: string;
   allowUnverified?: boolean;
+  /** The dump version to read when the backup's keys hold versions its writer did not write. */
+  version?: string;
   stdout?: Writable;
 }
 
 export async function downloadAction(ctx: JobContext, options: DownloadOptions): Promise<{ file: string | null; sha256: string; bytes: number }> {
   const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
-  requireRestorable(entry, options.allowUnverified ?? false);
+  requireRestorable(entry, options.allowUnverified ?? false, options.version);
   const expected = entry.manifest?.sha256 ?? null;
   const tap = new Sha256Tap();
-  const source = await ctx.repo.getStream(entry.key!);
+  const source = await ctx.repo.getStream(entry.key!, entry.dumpVersionId);
   if (!options.file) {
     await pipeline(source, tap, options.stdout ?? process.stdout, { signal: ctx.signal });
     const sha = tap.digest!;

@@ -1,10 +1,10 @@
-// The one writer of manifests: every version is validated by the schema, written, and tagged for
-// expiry like its dump, so lifecycle removes both together.
-import { EXPIRY_TAG } from "../core/catalog";
+// The one writer of manifests. A manifest is written once, when its backup has ended (completed or
+// failed); the version the store returns is the one readers trust. Its lock is the caller's (it
+// knows the backup's retention).
 import type { BackupRepository } from "../core/repository";
 import { serializeManifest, type BackupManifest } from "./manifest";
 
-export async function writeManifest(repo: BackupRepository, key: string, manifest: BackupManifest): Promise<void> {
-  await repo.putBytes(key, serializeManifest(manifest));
-  await repo.setTags(key, { [EXPIRY_TAG.key]: EXPIRY_TAG.value });
+export async function writeManifest(repo: BackupRepository, key: string, manifest: BackupManifest): Promise<string | null> {
+  const { verification: _never, ...written } = manifest;
+  return (await repo.putBytes(key, serializeManifest(written as BackupManifest))).versionId;
 }

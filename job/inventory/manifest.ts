@@ -5,7 +5,9 @@ import { BACKUP_TYPES } from "../core/catalog";
 import { integrityError } from "../core/errors";
 import { BACKUP_ID_PATTERN, TAG_PATTERN } from "../core/ids";
 
-export const MANIFEST_SCHEMA_VERSION = 1 as const;
+/** 2: written once, with the version id of the dump it describes; its drills are recorded beside
+ * it (verifications/), never in it. 1: rewritten in place (running, completed, verified). */
+export const MANIFEST_SCHEMA_VERSION = 2 as const;
 
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -46,7 +48,7 @@ export const DumpContentsSchema = z.strictObject({
 export type RecordedContents = z.infer<typeof DumpContentsSchema>;
 
 export const BackupManifestSchema = z.strictObject({
-  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(MANIFEST_SCHEMA_VERSION)]),
   id: z.string().regex(BACKUP_ID_PATTERN),
   type: z.enum(BACKUP_TYPES),
   tag: z.string().regex(TAG_PATTERN).optional(),
@@ -65,6 +67,9 @@ export const BackupManifestSchema = z.strictObject({
     dumped: z.number().int().nonnegative().nullable(),
   }),
   sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  /** The dump's version, as the store returned it when the dump was written (null on a store
+   * without versions): the one restore and verify read, whatever versions come later. */
+  dumpVersionId: z.string().nullable().optional(),
   /** Rows per table ("schema"."table") counted from the dump stream; null when not countable. */
   rowCounts: z.record(z.string(), z.number().int().nonnegative()).nullable(),
   contents: DumpContentsSchema.optional(),
@@ -81,6 +86,7 @@ export const BackupManifestSchema = z.strictObject({
   durationMs: z.number().int().nonnegative(),
   toolVersion: z.string(),
   notification: NotificationSchema.optional(),
+  /** Written by schemaVersion 1 only; for 2 the inventory fills it from the drill's record. */
   verification: VerificationSchema.optional(),
 });
 export type BackupManifest = z.infer<typeof BackupManifestSchema>;

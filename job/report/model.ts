@@ -19,8 +19,10 @@ export interface ReportRow {
   expiresAt: string | null;
   tag?: string;
   verified: boolean;
-  /** One of the newest verified restore points the storage protects from expiry and deletion. */
+  /** One of the newest verified restore points, whose lock every drill extends. */
   restorePoint?: boolean;
+  /** Versions of its keys its backup did not write (see BackupEntry.alarms). */
+  alarms?: string[];
   /** Set for Supabase's own backups (type `auto`), read from the Management API. */
   managed?: "supabase";
   supabaseId?: string;
@@ -74,6 +76,7 @@ export function reportRow(entry: BackupEntry, retention?: Record<BackupType, num
     ...(entry.manifest?.tag ? { tag: entry.manifest.tag } : {}),
     verified: entry.manifest?.verification !== undefined,
     ...(restorePoints?.has(entry.id) ? { restorePoint: true } : {}),
+    ...(entry.alarms.length > 0 ? { alarms: entry.alarms } : {}),
   };
 }
 
@@ -123,6 +126,19 @@ export function buildStatusReport(
   if (successful.length === 0) warnings.push("There is no successful backup.");
   const invalid = entries.filter((e) => e.status === "invalid");
   if (invalid.length > 0) warnings.push(`${invalid.length} backup(s) cannot be trusted: ${invalid.map((e) => `${e.id} (${e.problem})`).join("; ")}.`);
+  const alarmed = entries.filter((e) => e.alarms.length > 0);
+  if (alarmed.length > 0) {
+    warnings.push(
+      `${alarmed.length} backup(s) have object versions their backup did not write, so someone holding the store's key wrote them (a stolen or misused key?): ` +
+        `${alarmed.map((e) => `${e.id} (${e.alarms.join("; ")})`).join("; ")}. Restore and verify read only the versions the backups wrote, and ask for --dump-version until someone has looked.`,
+    );
+  }
+  const oldSchema = entries.filter((e) => e.manifest?.schemaVersion === 1);
+  if (oldSchema.length > 0) {
+    warnings.push(
+      `${oldSchema.length} backup(s) were written by an older db-backup, which rewrote manifests in place: for them the store cannot tell the backup's own manifest and dump from a later version (${oldSchema.slice(0, 3).map((e) => e.id).join(", ")}${oldSchema.length > 3 ? ", …" : ""}).`,
+    );
+  }
   const latestFailure = entries.find((e) => e.status === "failed");
   if (latestFailure && (!successful[0] || latestFailure.createdAt > successful[0].createdAt)) {
     warnings.push(`The most recent backup attempt failed: ${latestFailure.id} (${latestFailure.manifest?.error ?? "unknown reason"}).`);
@@ -159,7 +175,7 @@ export function buildStatusReport(
       note: "Not configured: set SUPABASE_PROJECT_ID and SUPABASE_ACCESS_TOKEN to read Supabase's managed backups and PITR range.",
     },
     warnings,
-    healthy: successful.length > 0 && stale.length === 0,
+    healthy: successful.length > 0 && stale.length === 0 && alarmed.length === 0,
     ...(options.maxAge ? { stale } : {}),
   };
 }
@@ -176,7 +192,7 @@ function table(rows: ReportRow[]): string {
   const lines = ["| ID | Type | Size | Created | Status | Expires |", "|----|------|------|---------|--------|---------|"];
   for (const r of rows) {
     const id = r.tag ? `${r.id} (${r.tag})` : r.id;
-    const status = r.verified ? `${r.status}, verified` : r.status;
+    const status = `${r.verified ? `${r.status}, verified` : r.status}${r.alarms ? ", ALARM" : ""}`;
     const expires = expiresCell(r);
     const size = r.managed ? "n/a" : formatBytes(r.size);
     lines.push(`| ${id} | ${r.typeLabel} | ${size} | ${formatMinute(new Date(r.createdAt))} | ${status} | ${expires} |`);

@@ -21,8 +21,9 @@ export interface StatusOptions {
   supabase?: SupabaseSettings | null;
 }
 
-/** The seed's Backup Status report; exits "unhealthy" when there is no successful backup, or (with
- * --max-age) when backups of a type stopped. */
+/** The seed's Backup Status report; exits "unhealthy" when there is no successful backup, when a
+ * backup's keys hold versions its backup did not write, or (with --max-age) when backups of a type
+ * stopped. */
 export async function statusAction(ctx: JobContext, options: StatusOptions): Promise<StatusReport> {
   const maxAge = options.maxAge !== undefined ? parseMaxAge(options.maxAge) : undefined;
   await ctx.repo.ensureReady();
@@ -32,6 +33,10 @@ export async function statusAction(ctx: JobContext, options: StatusOptions): Pro
   ctx.log.out(options.json ? JSON.stringify(report, null, 2) : renderStatusMarkdown(report));
   if (options.html !== undefined) await writeStatusPage(ctx, options.html, renderStatusHtml(entries, now, report, { maxAgeMs: maxAgeMs(maxAge), title: ctx.environment }));
   if (!report.healthy) {
+    const alarmed = entries.find((e) => e.alarms.length > 0);
+    if (alarmed) {
+      throw new DbBackupError("unhealthy", `backup ${alarmed.id} has object versions its backup did not write (${alarmed.alarms[0]}): someone holding the store's key wrote them; see the warnings, and the runbook "A backup's objects were overwritten"`);
+    }
     const stale = report.stale?.[0];
     if (report.summary.latestBackup !== null && entries.some((e) => e.status === "completed") && stale) {
       const age = stale.newestAt ? `is ${formatAge(now.getTime() - new Date(stale.newestAt).getTime())} old` : "does not exist";

@@ -24,7 +24,7 @@ import { prepareDump, type PreparedDump } from "./contents";
 import { identifyForGate, targetEnvironment } from "./gate";
 import { inspectTarget, restoreFootprint, type TargetInspection } from "./inspect";
 import { LOCK_TIMEOUT_SQLSTATE, watchLockWaits } from "./locks";
-import { writeRequest, type RestoreRequestRecord } from "./requests";
+import { claimRequest, writeRequest, type RestoreRequestRecord } from "./requests";
 import { resolveTarget } from "./target";
 import type { RestorePlan, RestoreOptions, RestoreReport } from "./types";
 
@@ -42,7 +42,7 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
   ctx.redactor.addUrl(target.url);
   const connection = pgConnection(target.url);
   const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
-  requireRestorable(entry, options.allowUnverified ?? false);
+  requireRestorable(entry, options.allowUnverified ?? false, options.dumpVersion);
 
   // Which environment the target is in, from what the servers say (read only). The gate's checks
   // need nothing else: a refused production restore reads no dump and touches nothing.
@@ -133,7 +133,7 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
     error: null,
     ...changes,
   });
-  if (decision.requestId) await writeRequest(ctx, record({}));
+  if (decision.requestId) await claimRequest(ctx, record({}));
 
   let safetyBackup: string | null = null;
   let announced = false;

@@ -52,7 +52,7 @@ export interface PreparedDump {
 export async function prepareDump(ctx: JobContext, entry: BackupEntry): Promise<PreparedDump> {
   const manifest = entry.manifest;
   if (!manifest || manifest.format === "plain") {
-    const createdSchemas = manifest?.contents?.createdSchemas ?? (await plainCreatedSchemas(ctx, entry.key!));
+    const createdSchemas = manifest?.contents?.createdSchemas ?? (await plainCreatedSchemas(ctx, entry));
     return {
       entry,
       contents: { createdSchemas, tables: Object.keys(manifest?.rowCounts ?? {}) },
@@ -60,7 +60,7 @@ export async function prepareDump(ctx: JobContext, entry: BackupEntry): Promise<
       dispose: async () => undefined,
     };
   }
-  const download = await downloadVerified(await ctx.repo.getStream(entry.key!), manifest.sha256, `${entry.id}.dump`, ctx.signal);
+  const download = await downloadVerified(await readDump(ctx, entry), manifest.sha256, `${entry.id}.dump`, ctx.signal);
   try {
     const contents = parseTableOfContents(await captureOutput("pg_restore", ["--list", download.file], { redactor: ctx.redactor, label: "pg_restore --list" }));
     return {
@@ -102,7 +102,7 @@ export async function prepareDump(ctx: JobContext, entry: BackupEntry): Promise<
 async function applyPlain(ctx: JobContext, entry: BackupEntry, url: string, run: ApplyRun): Promise<RestoreOutcome> {
   const expected = entry.manifest?.sha256 ?? null;
   const tap = new Sha256Tap();
-  const sql = pipeline(await ctx.repo.getStream(entry.key!), tap, zlib.createGunzip(), () => undefined);
+  const sql = pipeline(await readDump(ctx, entry), tap, zlib.createGunzip(), () => undefined);
   if (ctx.signal) addAbortSignal(ctx.signal, sql); // a stopped job stops reading the store
   try {
     const outcome = await applyOrExplain(url, {
@@ -132,25 +132,30 @@ async function applyPlain(ctx: JobContext, entry: BackupEntry, url: string, run:
 async function objectFault(ctx: JobContext, entry: BackupEntry, error: unknown): Promise<unknown> {
   const expected = entry.manifest?.sha256 ?? null;
   if (expected === null || ctx.signal?.aborted) return error;
-  const digest = await objectDigest(ctx, entry.key!).catch(() => null);
+  const digest = await objectDigest(ctx, entry).catch(() => null);
   if (digest === null) return error;
   if (digest !== expected) {
     return integrityError("checksum mismatch: the stored dump is not the one the manifest describes (corrupt or tampered); nothing was restored", error);
   }
   if (isKind(error, "integrity")) return error;
-  const inflates = await gunzipsToEnd(ctx, entry.key!);
+  const inflates = await gunzipsToEnd(ctx, entry);
   if (inflates !== null) return integrityError(`the stored dump is corrupt (${inflates}); nothing was restored`, error);
   return error;
 }
 
 /** Why the object's gzip stream does not decompress to its end, or null when it does. */
-async function gunzipsToEnd(ctx: JobContext, key: string): Promise<string | null> {
+async function gunzipsToEnd(ctx: JobContext, entry: BackupEntry): Promise<string | null> {
   try {
-    await pipelineAsync(await ctx.repo.getStream(key), zlib.createGunzip(), discard());
+    await pipelineAsync(await readDump(ctx, entry), zlib.createGunzip(), discard());
     return null;
   } catch (error) {
     return isCorruptCompression(error) ? oneLine(error) : null;
   }
+}
+
+/** The dump version the backup's manifest records: never a later version of its key. */
+function readDump(ctx: JobContext, entry: BackupEntry) {
+  return ctx.repo.getStream(entry.key!, entry.dumpVersionId);
 }
 
 /** A sink that throws everything away (for a stream read only for its checks). */
@@ -173,16 +178,16 @@ async function applyOrExplain(url: string, input: ApplyInput) {
   }
 }
 
-async function objectDigest(ctx: JobContext, key: string): Promise<string> {
+async function objectDigest(ctx: JobContext, entry: BackupEntry): Promise<string> {
   const tap = new Sha256Tap();
-  await pipelineAsync(await ctx.repo.getStream(key), tap, discard());
+  await pipelineAsync(await readDump(ctx, entry), tap, discard());
   return tap.digest!;
 }
 
 /** A plain dump without recorded contents (older manifests, legacy dumps) creates its schemas
  * first: read it until the first statement that is not about a schema. */
-async function plainCreatedSchemas(ctx: JobContext, key: string): Promise<string[]> {
-  const source = await ctx.repo.getStream(key);
+async function plainCreatedSchemas(ctx: JobContext, entry: BackupEntry): Promise<string[]> {
+  const source = await readDump(ctx, entry);
   const sql = pipeline(source, zlib.createGunzip(), () => undefined);
   const schemas: string[] = [];
   try {

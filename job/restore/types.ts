@@ -5,7 +5,8 @@ import type { GateCheck } from "../core/checks";
 export interface SafetyBackupSettings {
   backupName: string;
   compressionLevel: number;
-  lockSeconds?: number;
+  /** How long the safety backup (a pre_migration backup) is locked. */
+  lockSeconds: number;
 }
 
 /** What a restore reads from the environment, resolved once by the command line. */
@@ -32,6 +33,8 @@ export interface RestoreOptions {
   settings: RestoreSettings;
   jobs?: number;
   allowUnverified?: boolean;
+  /** The dump version to read when the backup's keys hold versions its backup did not write. */
+  dumpVersion?: string;
   json?: boolean;
   /** The target's environment when --target is a URL (a name given as --target is used otherwise). */
   targetEnv?: string;

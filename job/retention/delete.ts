@@ -1,9 +1,11 @@
 // delete: for operators with their own credentials (the CronJobs' have no delete right). Refuses a
 // backup younger than the minimum retention, one of the protected restore points, one whose
 // deletion would leave too few verified restore points, and one under legal hold; otherwise
-// removes every version of its dump and manifest for good.
+// removes every version of its dump and manifest, its run marker and its drills' records, for good.
+// A version still under Object Lock retention (a backup's own, or a restore point's extended one)
+// cannot be removed by any key: the store refuses, and so does this command, saying until when.
 import { findBackup, listBackups, type BackupEntry } from "../inventory";
-import { MIN_RETENTION_DAYS, MIN_VERIFIED_RESTORE_POINTS, RESTORE_POINT_TAG, objectLayout } from "../core/catalog";
+import { MIN_RETENTION_DAYS, MIN_VERIFIED_RESTORE_POINTS, objectLayout } from "../core/catalog";
 import type { JobContext } from "../core/context";
 import { failure, oneLine, refusal } from "../core/errors";
 import { formatMinute } from "../core/format";
@@ -34,7 +36,7 @@ export async function deleteAction(ctx: JobContext, options: DeleteOptions): Pro
   await ctx.repo.ensureReady();
   const entry = await findBackup(ctx.repo, ctx.prefix, options.id);
   const entries = await listBackups(ctx.repo, ctx.prefix);
-  const keys = objectKeys(ctx, entry);
+  const keys = await objectKeys(ctx, entry);
   const checks = await deletionChecks(ctx, entry, entries, keys);
   const report: DeleteReport = { id: entry.id, dryRun: options.dryRun ?? false, checks, keys };
 
@@ -64,10 +66,13 @@ export async function deleteAction(ctx: JobContext, options: DeleteOptions): Pro
   return report;
 }
 
-function objectKeys(ctx: JobContext, entry: BackupEntry): string[] {
+async function objectKeys(ctx: JobContext, entry: BackupEntry): Promise<string[]> {
   const keys: string[] = [];
   if (entry.key) keys.push(entry.key);
-  if (entry.type !== "legacy") keys.push(objectLayout.manifestKey(ctx.prefix, entry.type, entry.id));
+  if (entry.type === "legacy") return keys;
+  keys.push(objectLayout.manifestKey(ctx.prefix, entry.type, entry.id));
+  if (await ctx.repo.stat(objectLayout.runKey(ctx.prefix, entry.id))) keys.push(objectLayout.runKey(ctx.prefix, entry.id));
+  for await (const record of ctx.repo.list(`${objectLayout.verificationsFolder(ctx.prefix)}${entry.id}/`)) keys.push(record.key);
   return keys;
 }
 
@@ -107,22 +112,38 @@ async function deletionChecks(ctx: JobContext, entry: BackupEntry, entries: Back
   }
 
   const held: string[] = [];
-  let heldAsRestorePoint = false;
-  for (const key of keys) {
-    if (!(await ctx.repo.stat(key)) || !(await ctx.repo.getLegalHold(key))) continue;
-    held.push(key);
-    if (RESTORE_POINT_TAG.key in (await ctx.repo.getTags(key))) heldAsRestorePoint = true;
+  for (const key of keys.slice(0, 2)) {
+    if ((await ctx.repo.stat(key)) && (await ctx.repo.getLegalHold(key))) held.push(key);
   }
   const where = held.map((k) => ctx.repo.displayPath(k)).join(", ");
   checks.push({
     check: "legal hold",
     ok: held.length === 0,
-    detail:
-      held.length === 0
-        ? "none"
-        : heldAsRestorePoint
-          ? `backup ${entry.id} is held as a restore point (${where}): the hold moves to newer backups when they are verified`
-          : `backup ${entry.id} is under legal hold (${where}): release the hold first (mc legalhold clear …) if it may really go`,
+    detail: held.length === 0 ? "none" : `backup ${entry.id} is under legal hold (${where}): release the hold first (mc legalhold clear …) if it may really go`,
+  });
+
+  const lockedUntil = await latestRetention(ctx, entry);
+  const unlocked = lockedUntil === null || lockedUntil.getTime() <= now.getTime();
+  checks.push({
+    check: "retention lock",
+    ok: unlocked,
+    detail: unlocked
+      ? "none left"
+      : `backup ${entry.id} is locked until ${formatMinute(lockedUntil!)} UTC${isPoint ? " (a restore point: every drill extends it)" : ""}: no key can delete it before then`,
   });
   return checks;
+}
+
+/** Until when the versions the inventory reads (dump and manifest) are locked, the later of the two. */
+async function latestRetention(ctx: JobContext, entry: BackupEntry): Promise<Date | null> {
+  const dates: Date[] = [];
+  if (entry.key) {
+    const until = await ctx.repo.retainedUntil(entry.key, entry.dumpVersionId);
+    if (until) dates.push(until);
+  }
+  if (entry.type !== "legacy") {
+    const until = await ctx.repo.retainedUntil(objectLayout.manifestKey(ctx.prefix, entry.type, entry.id), entry.manifestVersionId);
+    if (until) dates.push(until);
+  }
+  return dates.length === 0 ? null : new Date(Math.max(...dates.map((d) => d.getTime())));
 }

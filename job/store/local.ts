@@ -1,19 +1,19 @@
 // A local directory with the same layout as the bucket: the embedded default, so the tool works
-// with nothing but a database. Tags and holds live in a hidden side folder; writes go to a
-// temporary name and are renamed into place, so a failed write leaves nothing at the key.
+// with nothing but a database. It keeps one version per key (versionId null) and records locks in a
+// hidden side folder without enforcing them; writes go to a temporary name and are renamed into
+// place, so a failed write leaves nothing at the key.
 import { createReadStream, createWriteStream, promises as fs } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { failure, usageError } from "../core/errors";
-import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type PutResult, type StoredObject } from "../core/repository";
+import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type ObjectVersion, type PutResult, type StoredObject } from "../core/repository";
 
 const META_DIR = ".db-backup-meta";
 const PARTIAL_MARK = ".partial-";
 
 interface ObjectMeta {
-  tags?: Record<string, string>;
   legalHold?: boolean;
   retainUntil?: string;
 }
@@ -68,33 +68,34 @@ export class LocalDirectoryRepository implements BackupRepository {
       await pipeline(body, createWriteStream(partial, { flags: "wx" }));
       const { size } = await fs.stat(partial);
       await fs.rename(partial, target);
-      return { size };
+      return { size, versionId: null };
     } catch (error) {
       await fs.rm(partial, { force: true });
       throw this.writeError(error);
     }
   }
 
-  async putBytes(key: string, body: Buffer | string): Promise<void> {
+  async putBytes(key: string, body: Buffer | string): Promise<PutResult> {
     const target = this.file(key);
     await makeDirectory(path.dirname(target));
     const partial = `${target}${PARTIAL_MARK}${randomBytes(6).toString("hex")}`;
     try {
       await fs.writeFile(partial, body, { flag: "wx" });
       await fs.rename(partial, target);
+      return { size: Buffer.byteLength(body), versionId: null };
     } catch (error) {
       await fs.rm(partial, { force: true });
       throw this.writeError(error);
     }
   }
 
-  async getStream(key: string): Promise<Readable> {
+  async getStream(key: string, _versionId?: string | null): Promise<Readable> {
     const file = this.file(key);
     await this.requireExists(key, file);
     return createReadStream(file);
   }
 
-  async getBytes(key: string): Promise<Buffer> {
+  async getBytes(key: string, _versionId?: string | null): Promise<Buffer> {
     const file = this.file(key);
     await this.requireExists(key, file);
     return fs.readFile(file);
@@ -144,17 +145,9 @@ export class LocalDirectoryRepository implements BackupRepository {
     }
   }
 
-  async copy(sourceKey: string, targetKey: string): Promise<void> {
-    const target = this.file(targetKey);
-    await makeDirectory(path.dirname(target));
-    const partial = `${target}${PARTIAL_MARK}${randomBytes(6).toString("hex")}`;
-    try {
-      await fs.copyFile(this.file(sourceKey), partial);
-      await fs.rename(partial, target);
-    } catch (error) {
-      await fs.rm(partial, { force: true });
-      throw this.writeError(error);
-    }
+  /** A directory keeps one version of each key: the current file. */
+  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+    for await (const object of this.list(prefix)) yield { ...object, versionId: null, isLatest: true, deleteMarker: false };
   }
 
   private async readMeta(key: string): Promise<ObjectMeta> {
@@ -171,25 +164,21 @@ export class LocalDirectoryRepository implements BackupRepository {
     await fs.writeFile(file, JSON.stringify(meta));
   }
 
-  async getTags(key: string): Promise<Record<string, string>> {
-    return (await this.readMeta(key)).tags ?? {};
-  }
-
-  async setTags(key: string, tags: Record<string, string>): Promise<void> {
-    await this.writeMeta(key, { ...(await this.readMeta(key)), tags });
-  }
-
   /** A directory cannot enforce retention: locks are recorded but not enforced. */
   async supportsLocking(): Promise<boolean> {
     return false;
   }
 
   async lockUntil(key: string, until: Date): Promise<void> {
-    await this.writeMeta(key, { ...(await this.readMeta(key)), retainUntil: until.toISOString() });
+    const meta = await this.readMeta(key);
+    if (meta.retainUntil && new Date(meta.retainUntil).getTime() >= until.getTime()) return; // only ever extended
+    await this.writeMeta(key, { ...meta, retainUntil: until.toISOString() });
   }
 
-  async setLegalHold(key: string, on: boolean): Promise<void> {
-    await this.writeMeta(key, { ...(await this.readMeta(key)), legalHold: on });
+  /** What was recorded (a directory enforces nothing). */
+  async retainedUntil(key: string): Promise<Date | null> {
+    const until = (await this.readMeta(key)).retainUntil;
+    return until ? new Date(until) : null;
   }
 
   async getLegalHold(key: string): Promise<boolean> {

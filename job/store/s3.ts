@@ -9,7 +9,7 @@ import * as Minio from "minio";
 import type { S3Settings } from "../core/settings";
 import { oneLine, usageError } from "../core/errors";
 import { MiB, nextPartSize } from "./part-size";
-import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type PutResult, type StoredObject } from "../core/repository";
+import { ObjectNotFoundError, type BackupRepository, type IncompleteUpload, type ObjectVersion, type PutResult, type StoredObject } from "../core/repository";
 
 type ClientWithMultipart = Minio.Client & {
   initiateNewMultipartUpload(bucket: string, key: string, headers: Record<string, string>): Promise<string>;
@@ -17,7 +17,7 @@ type ClientWithMultipart = Minio.Client & {
     cfg: { bucketName: string; objectName: string; uploadID: string; partNumber: number; headers: Record<string, string> },
     payload: Buffer,
   ): Promise<{ etag: string; part: number }>;
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, etags: { part: number; etag?: string }[]): Promise<unknown>;
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, etags: { part: number; etag?: string }[]): Promise<{ etag?: string; versionId?: string | null }>;
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>;
   listIncompleteUploadsQuery(
     bucket: string,
@@ -145,8 +145,8 @@ export class S3Repository implements BackupRepository {
       }
       const rest = part.subarray(0, filled);
       if (uploadId === undefined) {
-        await s3(this.client.putObject(this.bucket, key, rest, rest.length, headers));
-        return { size: rest.length };
+        const put = await s3(this.client.putObject(this.bucket, key, rest, rest.length, headers));
+        return { size: rest.length, versionId: put.versionId ?? null };
       }
       await inFlight;
       if (rest.length > 0) {
@@ -154,8 +154,8 @@ export class S3Repository implements BackupRepository {
         await inFlight;
       }
       etags.sort((a, b) => a.part - b.part);
-      await s3(this.client.completeMultipartUpload(this.bucket, key, uploadId, etags));
-      return { size: uploaded };
+      const completed = await s3(this.client.completeMultipartUpload(this.bucket, key, uploadId, etags));
+      return { size: uploaded, versionId: completed?.versionId ?? null };
     } catch (error) {
       await inFlight?.catch(() => undefined);
       if (uploadId !== undefined) {
@@ -187,22 +187,23 @@ export class S3Repository implements BackupRepository {
     await this.client.abortMultipartUpload(this.bucket, upload.key, upload.uploadId);
   }
 
-  async putBytes(key: string, body: Buffer | string, contentType = "application/json"): Promise<void> {
+  async putBytes(key: string, body: Buffer | string, contentType = "application/json"): Promise<PutResult> {
     const buffer = typeof body === "string" ? Buffer.from(body) : body;
-    await this.client.putObject(this.bucket, key, buffer, buffer.length, { "Content-Type": contentType });
+    const put = await this.client.putObject(this.bucket, key, buffer, buffer.length, { "Content-Type": contentType });
+    return { size: buffer.length, versionId: put.versionId ?? null };
   }
 
-  async getStream(key: string): Promise<Readable> {
+  async getStream(key: string, versionId?: string | null): Promise<Readable> {
     try {
-      return await this.client.getObject(this.bucket, key);
+      return await this.client.getObject(this.bucket, key, versionId ? { versionId } : {});
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key);
       throw error;
     }
   }
 
-  async getBytes(key: string): Promise<Buffer> {
-    const stream = await this.getStream(key);
+  async getBytes(key: string, versionId?: string | null): Promise<Buffer> {
+    const stream = await this.getStream(key, versionId);
     const chunks: Buffer[] = [];
     for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
@@ -226,50 +227,53 @@ export class S3Repository implements BackupRepository {
     }
   }
 
-  async copy(sourceKey: string, targetKey: string): Promise<void> {
-    const source = new Minio.CopySourceOptions({ Bucket: this.bucket, Object: sourceKey });
-    const target = new Minio.CopyDestinationOptions({ Bucket: this.bucket, Object: targetKey });
-    const size = (await this.stat(sourceKey))?.size ?? 0;
-    // composeObject does a multipart server-side copy, which objects over 5 GiB require.
-    if (size > 5 * 1024 ** 3) await this.client.composeObject(target, [source]);
-    else await this.client.copyObject(source, target);
-  }
-
-  async getTags(key: string): Promise<Record<string, string>> {
-    const tags = await this.client.getObjectTagging(this.bucket, key);
-    return Object.fromEntries((tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
-  }
-
-  async setTags(key: string, tags: Record<string, string>): Promise<void> {
-    if (Object.keys(tags).length === 0) {
-      await this.client.removeObjectTagging(this.bucket, key, {} as never);
-      return;
-    }
-    await this.client.setObjectTagging(this.bucket, key, tags);
-  }
-
-  async supportsLocking(): Promise<boolean> {
-    try {
-      const config: unknown = await this.client.getObjectLockConfig(this.bucket);
-      return (config as { objectLockEnabled?: string })?.objectLockEnabled === "Enabled";
-    } catch {
-      return false;
+  async *listVersions(prefix: string): AsyncIterable<ObjectVersion> {
+    const stream = this.client.listObjects(this.bucket, prefix, true, { IncludeVersion: true });
+    type Item = { name?: string; versionId?: string | null; size?: number; lastModified?: Date; isLatest?: boolean; isDeleteMarker?: boolean };
+    for await (const item of stream as AsyncIterable<Item>) {
+      if (item.name === undefined) continue;
+      yield {
+        key: item.name,
+        versionId: item.versionId && item.versionId !== "null" ? item.versionId : null,
+        size: item.size ?? 0,
+        lastModified: item.lastModified ?? new Date(0),
+        isLatest: item.isLatest === true,
+        deleteMarker: item.isDeleteMarker === true,
+      };
     }
   }
 
-  async lockUntil(key: string, until: Date): Promise<void> {
+  private locking: Promise<boolean> | undefined;
+  /** Asked once per run: a bucket's Object Lock is fixed when it is made. */
+  supportsLocking(): Promise<boolean> {
+    this.locking ??= Promise.resolve(this.client.getObjectLockConfig(this.bucket) as unknown).then(
+      (config: unknown) => (config as { objectLockEnabled?: string })?.objectLockEnabled === "Enabled",
+      () => false,
+    );
+    return this.locking;
+  }
+
+  async lockUntil(key: string, until: Date, versionId?: string | null): Promise<void> {
     if (!(await this.supportsLocking())) return;
+    const current = await this.retainedUntil(key, versionId);
+    if (current && current.getTime() >= until.getTime()) return; // retention is only ever extended
     await this.client.putObjectRetention(this.bucket, key, {
       mode: Minio.RETENTION_MODES.GOVERNANCE,
       retainUntilDate: until.toISOString(),
+      ...(versionId ? { versionId } : {}),
     } as Minio.Retention);
   }
 
-  async setLegalHold(key: string, on: boolean): Promise<void> {
-    if (!(await this.supportsLocking())) return;
-    await this.client.setObjectLegalHold(this.bucket, key, {
-      status: on ? Minio.LEGAL_HOLD_STATUS.ENABLED : Minio.LEGAL_HOLD_STATUS.DISABLED,
-    } as Minio.PutObjectLegalHoldOptions);
+  async retainedUntil(key: string, versionId?: string | null): Promise<Date | null> {
+    if (!(await this.supportsLocking())) return null;
+    try {
+      const retention: unknown = await this.client.getObjectRetention(this.bucket, key, versionId ? ({ versionId } as never) : undefined);
+      const until = (retention as { retainUntilDate?: string } | null)?.retainUntilDate;
+      const date = until ? new Date(until) : null;
+      return date && !Number.isNaN(date.getTime()) ? date : null;
+    } catch {
+      return null; // no retention on this version
+    }
   }
 
   async getLegalHold(key: string): Promise<boolean> {

@@ -2,21 +2,31 @@
 // as a restore, into a scratch database on VERIFY_DB_URL's server (scratch.ts: made for this run,
 // always dropped, and dropped by the next drill if this one dies) — never the source's server
 // unless --allow-source-server. The object's SHA-256 and every table's row count (as the server
-// loaded it) must match the manifest before the scratch restore commits. A verified full backup is
-// recorded in its manifest and becomes a restore point; the newest ones are then protected.
-import { MIN_RETENTION_DAYS, objectLayout } from "../core/catalog";
+// loaded it) must match the manifest before the scratch restore commits. The verdict is recorded in
+// verifications/<id>/ (the drill's key alone writes there), for the exact manifest and dump versions
+// it proved; a verified full backup is a restore point. Every drill, whatever it finds, extends the
+// lock of the newest restore points (retention/restore-points.ts).
 import type { JobContext } from "../core/context";
 import { failure, integrityError, isKind, oneLine, refusal, usageError } from "../core/errors";
 import { formatDuration } from "../core/format";
 import { validateBackupId } from "../core/ids";
-import { DAY_SECONDS, MINUTE_MS, SECOND_MS } from "../core/time";
 import { publishEvent } from "../events";
-import { findBackup, isFullBackup, listBackups, standsAlone, writeManifest, type BackupEntry, type BackupManifest, type Verification } from "../inventory";
+import {
+  findBackup,
+  isFullBackup,
+  listBackups,
+  requireKnownVersion,
+  standsAlone,
+  writeVerification,
+  type BackupEntry,
+  type BackupManifest,
+  type Verification,
+} from "../inventory";
 import { sameServer } from "../postgres/connection";
 import { isConnectionFailure } from "../postgres/failures";
 import { identityOf } from "../postgres/identity";
 import { ApplyError, prepareDump } from "../restore";
-import { refreshRestorePoints, releaseProtection } from "../retention";
+import { refreshRestorePoints, type RestorePointHold } from "../retention";
 import { roleKeeper } from "./roles";
 import { serverOf, withScratchDatabase } from "./scratch";
 
@@ -28,8 +38,10 @@ export interface VerifyOptions {
   /** The source database (SUPABASE_DB_URL), when known: its server is refused too. */
   sourceUrl?: string;
   allowSourceServer?: boolean;
-  /** Seconds the rewritten manifest stays locked after the backup was taken (BACKUP_LOCK_SECONDS). */
-  lockSeconds?: number;
+  /** The dump version to read when the backup's keys hold versions its backup did not write. */
+  dumpVersion?: string;
+  /** Seconds past this drill the newest restore points stay locked (RESTORE_POINT_HOLD_SECONDS). */
+  restorePointHoldSeconds?: number;
   /** Seconds a statement of the scratch restore waits for a lock. */
   lockTimeoutSeconds?: number;
   json?: boolean;
@@ -46,12 +58,16 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
   if (options.id !== undefined) validateBackupId(options.id);
   ctx.redactor.addUrl(options.verifyDbUrl);
   await ctx.repo.ensureReady();
-  const entry = options.id !== undefined ? await findBackup(ctx.repo, ctx.prefix, options.id) : newestUnverified(await listBackups(ctx.repo, ctx.prefix));
+  // First, whatever this drill finds: the restore points' locks, extended from now.
+  const entries = await listBackups(ctx.repo, ctx.prefix, ctx.clock());
+  await holdRestorePoints(ctx, options.restorePointHoldSeconds, entries);
+  const entry = options.id !== undefined ? await findBackup(ctx.repo, ctx.prefix, options.id, ctx.clock()) : newestUnverified(entries);
   if (!entry) {
     ctx.log.out("Nothing to verify: every full backup is verified already.");
     return null;
   }
   const manifest = requireVerifiable(entry);
+  requireKnownVersion(entry, options.dumpVersion);
   await refuseSourceServer(options, manifest);
 
   const started = ctx.clock().getTime();
@@ -88,12 +104,20 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
       server,
     };
   } catch (error) {
-    await recordVerifyFailure(ctx, entry, manifest, error, options);
+    await recordVerifyFailure(ctx, entry, manifest, error, { server, startedMs: started, holdSeconds: options.restorePointHoldSeconds });
     throw error;
   }
 
-  await rewriteManifest(ctx, { ...manifest, verification }, options.lockSeconds);
-  const points = await refreshRestorePoints(ctx);
+  await writeVerification(ctx.repo, ctx.prefix, {
+    ...recordOf(entry, manifest),
+    outcome: "passed",
+    at: verification.verifiedAt,
+    durationMs: verification.durationMs,
+    tables: verification.tables,
+    rows: verification.rows,
+    server,
+  });
+  const points = await holdRestorePoints(ctx, options.restorePointHoldSeconds);
   await publishEvent(
     ctx,
     "verified",
@@ -102,13 +126,13 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
   );
 
   const createdRoles = roles.created();
-  const report: VerifyReport = { id: entry.id, verification, createdRoles, restorePoints: points.protected };
+  const report: VerifyReport = { id: entry.id, verification, createdRoles, restorePoints: points.held };
   if (options.json) ctx.log.out(JSON.stringify(report, null, 2));
   else {
     const rolesLine = createdRoles.length > 0 ? `\n  created missing role(s) ${createdRoles.join(", ")} (NOLOGIN) on ${server}` : "";
-    const released = points.released.length > 0 ? `; no longer protected: ${points.released.join(", ")}` : "";
+    const held = points.until ? `locked until ${points.until.toISOString().slice(0, 10)}` : "not locked: the bucket has no Object Lock";
     const pointsLine = isFullBackup(manifest)
-      ? `\n  restore points protected from expiry and deletion: ${points.protected.join(", ")}${released}`
+      ? `\n  restore points (${held}): ${points.held.join(", ")}`
       : "\n  a partial backup is never a restore point; it may now be restored with --clean";
     ctx.log.out(
       `Verified ${entry.id}: restored into a scratch database on ${server} in ${formatDuration(verification.durationMs)}; ` +
@@ -163,20 +187,39 @@ function drillFailure(error: unknown, server: string): unknown {
   return integrityError(`the backup does not restore cleanly: ${error.message}`, error);
 }
 
-/** Writes a new manifest version. The old version is given back to lifecycle first (restore-point
- * protection is per version; a held, untagged old version would never expire), and the new one is
- * locked for what is left of the backup's lock. */
-async function rewriteManifest(ctx: JobContext, manifest: BackupManifest, lockSeconds: number | undefined): Promise<void> {
-  const key = objectLayout.manifestKey(ctx.prefix, manifest.type, manifest.id);
-  await releaseProtection(ctx, key);
-  await writeManifest(ctx.repo, key, manifest);
-  const until = new Date(new Date(manifest.finishedAt).getTime() + (lockSeconds ?? MIN_RETENTION_DAYS * DAY_SECONDS) * SECOND_MS);
-  // A lock ending within the minute protects nothing, and the server refuses a date already past.
-  if (until.getTime() - ctx.clock().getTime() > MINUTE_MS) await ctx.repo.lockUntil(key, until);
+/** What every drill record of this backup names: the exact bytes it was about. */
+function recordOf(entry: BackupEntry, manifest: BackupManifest) {
+  return {
+    schemaVersion: 1 as const,
+    backupId: entry.id,
+    type: manifest.type,
+    manifestVersionId: entry.manifestVersionId,
+    dumpVersionId: entry.dumpVersionId,
+    sha256: manifest.sha256!,
+  };
 }
 
-/** Publishes verify_failed. A backup proven bad (integrity) stops being a restore point. */
-async function recordVerifyFailure(ctx: JobContext, entry: BackupEntry, manifest: BackupManifest, error: unknown, options: VerifyOptions): Promise<void> {
+/** Extends the newest restore points' locks; a drill that cannot is said, not hidden. */
+async function holdRestorePoints(ctx: JobContext, holdSeconds: number | undefined, entries?: BackupEntry[]): Promise<RestorePointHold> {
+  try {
+    const hold = await refreshRestorePoints(ctx, holdSeconds, entries);
+    if (!hold.until && hold.held.length > 0) ctx.log.warn("the bucket has no Object Lock: restore points are not held against lifecycle or deletion");
+    return hold;
+  } catch (error) {
+    throw failure(`could not extend the restore points' locks: ${oneLine(error)}`, error);
+  }
+}
+
+/** Publishes verify_failed. A backup proven bad (integrity) gets a failed record, which is then its
+ * newest verdict: it stops being a restore point, and the locks move to the ones left. */
+async function recordVerifyFailure(
+  ctx: JobContext,
+  entry: BackupEntry,
+  manifest: BackupManifest,
+  error: unknown,
+  drill: { server: string; startedMs: number; holdSeconds: number | undefined },
+): Promise<void> {
+  const { server, startedMs } = drill;
   const reason = ctx.redactor.redact(oneLine(error));
   await publishEvent(
     ctx,
@@ -186,14 +229,19 @@ async function recordVerifyFailure(ctx: JobContext, entry: BackupEntry, manifest
   );
   if (!isKind(error, "integrity")) return;
   try {
-    if (entry.key) await releaseProtection(ctx, entry.key);
-    if (manifest.verification) {
-      const { verification: _dropped, ...unverified } = manifest;
-      await rewriteManifest(ctx, unverified, options.lockSeconds);
-      ctx.log.warn(`${entry.id} is no longer a verified restore point: its earlier verification was removed`);
-    }
-    await refreshRestorePoints(ctx);
+    await writeVerification(ctx.repo, ctx.prefix, {
+      ...recordOf(entry, manifest),
+      outcome: "failed",
+      at: ctx.clock().toISOString(),
+      durationMs: Math.max(0, ctx.clock().getTime() - startedMs),
+      tables: 0,
+      rows: 0,
+      server,
+      reason,
+    });
+    if (manifest.verification) ctx.log.warn(`${entry.id} is no longer a verified restore point: this drill's failure is its newest verdict`);
+    await refreshRestorePoints(ctx, drill.holdSeconds);
   } catch (cleanup) {
-    ctx.log.warn(`could not withdraw ${entry.id} as a restore point: ${oneLine(cleanup)}`);
+    ctx.log.warn(`could not record ${entry.id}'s failed drill: ${oneLine(cleanup)}`);
   }
 }

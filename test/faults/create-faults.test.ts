@@ -1,7 +1,7 @@
 // A backup whose world breaks under it: the S3 server killed mid-upload (and restarted), pg_dump
 // killed mid-dump, the source terminating the job's connections, two runs of the same type at
 // once and a run killed outright. Each failure exits non-zero with one line, publishes a failed
-// event, leaves no dump, no `latest` move, no manifest claiming success, no multipart upload
+// event, leaves no dump, no `latest.json` move, no manifest claiming success, no multipart upload
 // (the next run cleans what a dead store kept), and the earlier backups byte for byte.
 import { readFileSync } from "node:fs";
 import pg from "pg";
@@ -79,10 +79,11 @@ describe("the S3 server", () => {
     const event = await failedEventFor((d) => d.id === id);
     expect(event.data.reason).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up|connection refused|EPIPE/i);
 
-    // The store was dead: the abort could not reach it and the manifest stays "running". Nothing
-    // claims success and nothing moved; the upload is what the next run must clean.
+    // The store was dead: the abort could not reach it and no manifest could be written, so only
+    // the run marker says the id was taken. Nothing claims success and nothing moved; the upload
+    // is what the next run must clean.
     const afterFailure = await expectFailedCreateLeftNothing(bucket, before, { allowRunning: true, uploadsLeft: true });
-    expect(afterFailure.map((m) => m.id)).toEqual([id]);
+    expect(afterFailure).toEqual([{ id, status: "running" }]);
     expect((await incompleteUploads(bucket)).length).toBe(1);
 
     rgwPid = startRgwExtra(rgwPort);
@@ -94,9 +95,9 @@ describe("the S3 server", () => {
     const all = await manifests(bucket);
     expect(all.find((m) => m.id === id)).toMatchObject({ status: "failed", error: expect.stringMatching(/run stopped before finishing/) });
     const made = BackupManifestSchema.parse(JSON.parse(next.stdout));
-    expect((await getObject(bucket, "supabase/latest.sql.gz")).equals(await getObject(bucket, made.key))).toBe(true);
+    expect(JSON.parse((await getObject(bucket, "supabase/latest.json")).toString()).id).toBe(made.id);
     const now = await bucketDigests(bucket);
-    for (const [key, sha] of Object.entries(before)) if (key !== "supabase/latest.sql.gz") expect(now[key]).toBe(sha);
+    for (const [key, sha] of Object.entries(before)) if (key !== "supabase/latest.json") expect(now[key]).toBe(sha);
   });
 
   it("unreachable when the run starts: refused before anything is dumped, with a failed event", async () => {
@@ -122,7 +123,7 @@ describe("the source", () => {
     expect(result.code).toBe(1);
     expectFailure(result, /pg_dump failed \(killed by SIGKILL\)/);
     const [failed] = await expectFailedCreateLeftNothing(bucket, before);
-    expect(failed).toMatchObject({ status: "failed", error: expect.stringMatching(/pg_dump failed/) });
+    expect(failed).toMatchObject({ status: "failed", manifest: { error: expect.stringMatching(/pg_dump failed/) } });
     await failedEventFor((d) => d.id === failed!.id);
   });
 
@@ -187,7 +188,7 @@ describe("two runs of the same type", () => {
     expect(daily.find((m) => m.status === "failed")!.error).toMatch(/run stopped before finishing.*found by/);
     expect(await incompleteUploads(bucket)).toEqual([]);
     const after = await bucketDigests(bucket);
-    for (const [key, sha] of Object.entries(before)) if (key !== "supabase/latest.sql.gz") expect(after[key]).toBe(sha);
+    for (const [key, sha] of Object.entries(before)) if (key !== "supabase/latest.json") expect(after[key]).toBe(sha);
   });
 });
 

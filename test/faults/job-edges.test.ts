@@ -1,6 +1,6 @@
 // Edges of the job outside the restore itself, against the real PostgreSQL, S3 server and NATS:
 // a function body that looks like a dump's data section (a COPY line, with and without its `\.`),
-// a `latest` copy that cannot be written, secrets kept out of pg_dump's command line and
+// a `latest.json` pointer that cannot be written, secrets kept out of pg_dump's command line and
 // environment and out of a malformed NATS_URL's message, and settings that cannot work (BACKUP_DIR
 // a file, or somewhere that cannot be created; stdout closed by its reader).
 import { spawn } from "node:child_process";
@@ -98,14 +98,14 @@ describe("a function body that looks like a dump's data section", () => {
 describe("latest cannot be updated", () => {
   it("the backup still succeeds with a warning, and list shows it once, completed, no legacy entry", async () => {
     const dir = await localDir();
-    // What a full disk does to the copy: it cannot be written.
-    await fs.mkdir(path.join(dir, "supabase", "latest.sql.gz"), { recursive: true });
+    // What a full disk does to the pointer: it cannot be written.
+    await fs.mkdir(path.join(dir, "supabase", "latest.json"), { recursive: true });
     const dirEnv = baseEnv({ SUPABASE_DB_URL: source.url, BACKUP_DIR: dir, NATS_URL: services.natsUrl });
     const made = await runCli(["create", "--json"], dirEnv);
     expect(made.code, made.stderr).toBe(0);
     const manifest = BackupManifestSchema.parse(JSON.parse(made.stdout));
     expect(manifest.status).toBe("completed");
-    expect(made.stderr).toMatch(/warning: the backup is complete, but .*latest\.sql\.gz could not be updated/);
+    expect(made.stderr).toMatch(/warning: the backup is complete, but .*latest\.json could not be updated/);
     expect(made.stderr).not.toMatch(/^error/m);
 
     const listed = await runCli(["list", "--json"], dirEnv);

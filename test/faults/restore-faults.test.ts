@@ -171,9 +171,10 @@ describe("corrupt objects, for download and custom-format backups", () => {
       expectFailure(result, /dump .* is missing/);
     });
     await withObject(manifestKey, null, async () => {
+      // Its run marker remains: the archive is what a run that never ended left, never restored.
       const result = await runCli(["restore", custom.id, "--target", target.url, "--target-env", "test"], env);
-      expect(result.code).toBe(3);
-      expectFailure(result, /legacy dump without manifest.*--allow-unverified/);
+      expect(result.code).toBe(2);
+      expectFailure(result, /has not finished \(or its run died\)/);
     });
     const lying = JSON.stringify({ ...custom, sha256: "f".repeat(64) });
     await withObject(manifestKey, Buffer.from(lying), async () => {

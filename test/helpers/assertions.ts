@@ -27,20 +27,35 @@ export function expectRefused(result: CliResult, pattern: RegExp): void {
 }
 
 /**
- * After a failed create: the objects that were there before are byte-identical (latest too), every
- * new manifest is not `completed`, no new dump exists and no multipart upload is left.
+ * After a failed create: the objects that were there before are byte-identical (latest.json too),
+ * each new backup is a failed manifest or (with `allowRunning`, when the store died before the
+ * manifest could be written) only the run marker that took its id; no new dump exists and no
+ * multipart upload is left. Returns the new backups' ids and states.
  */
-export async function expectFailedCreateLeftNothing(bucket: string, before: Record<string, string>, options: { allowRunning?: boolean; uploadsLeft?: boolean } = {}): Promise<BackupManifest[]> {
+export async function expectFailedCreateLeftNothing(
+  bucket: string,
+  before: Record<string, string>,
+  options: { allowRunning?: boolean; uploadsLeft?: boolean } = {},
+): Promise<{ id: string; status: "failed" | "running"; manifest?: BackupManifest }[]> {
   const after = await bucketDigests(bucket);
   for (const [key, sha] of Object.entries(before)) expect(after[key], `${key} changed or vanished`).toBe(sha);
   const added = Object.keys(after).filter((k) => !(k in before));
-  const newManifests: BackupManifest[] = [];
+  const runs = new Set<string>();
+  const failed = new Map<string, BackupManifest>();
   for (const key of added) {
-    expect(key, "a failed run stored something other than its manifest").toMatch(/\.manifest\.json$/);
+    const run = /\/runs\/([^/]+)\.json$/.exec(key);
+    if (run) {
+      runs.add(run[1]!);
+      continue;
+    }
+    expect(key, "a failed run stored something other than its run marker and manifest").toMatch(/\.manifest\.json$/);
     const m = BackupManifestSchema.parse(JSON.parse((await getObject(bucket, key)).toString()));
-    expect(m.status === "failed" || (options.allowRunning === true && m.status === "running"), `${key} is ${m.status}`).toBe(true);
-    newManifests.push(m);
+    expect(m.status, `${key} is ${m.status}`).toBe("failed");
+    failed.set(m.id, m);
   }
+  for (const id of failed.keys()) expect(runs.has(id), `failed backup ${id} has no run marker`).toBe(true);
+  const left = [...runs].filter((id) => !failed.has(id));
+  if (!options.allowRunning) expect(left, "runs without a manifest").toEqual([]);
   if (!options.uploadsLeft) expect(await incompleteUploads(bucket)).toEqual([]);
-  return newManifests;
+  return [...[...failed.values()].map((m) => ({ id: m.id, status: "failed" as const, manifest: m })), ...left.map((id) => ({ id, status: "running" as const }))];
 }

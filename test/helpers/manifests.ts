@@ -6,7 +6,7 @@ import type { BackupManifest } from "../../job/inventory/manifest";
 /** A complete, valid manifest; tests override what they need. */
 export function sampleManifest(overrides: Partial<BackupManifest> = {}): BackupManifest {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: "backup_20250607_120000",
     type: "manual",
     status: "completed",
@@ -45,5 +45,8 @@ export function entriesOf(manifests: BackupManifest[]): BackupEntry[] {
     size: m.sizes.stored,
     createdAt: new Date(m.startedAt),
     manifest: m,
+    manifestVersionId: null,
+    dumpVersionId: null,
+    alarms: [],
   }));
 }

@@ -7,6 +7,7 @@ import path from "node:path";
 import { DEFAULT_PREFIX, objectLayout, type BackupType } from "../../job/core/catalog";
 import { timestampPart } from "../../job/core/ids";
 import { serializeManifest, type BackupManifest } from "../../job/inventory/manifest";
+import type { VerificationRecord } from "../../job/inventory/verifications";
 import { sampleManifest } from "./manifests";
 import { prng } from "./prng";
 
@@ -99,16 +100,34 @@ export function syntheticManifests(options: SyntheticOptions): BackupManifest[] 
   return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }
 
-/** Writes the manifests, and a small stand-in dump for each completed one, into a BACKUP_DIR. */
+/** Writes the manifests (as the job writes them: without their verification), a small stand-in
+ * dump for each completed one, and a drill's record for each verified one, into a BACKUP_DIR. */
 export async function writeToBackupDir(dir: string, manifests: BackupManifest[], prefix = DEFAULT_PREFIX): Promise<void> {
-  const folders = new Set<string>();
-  for (const m of manifests) folders.add(path.dirname(path.join(dir, m.key)));
-  await Promise.all([...folders].map((f) => fs.mkdir(f, { recursive: true })));
   const writes = manifests.flatMap((m) => {
-    const files: [string, string][] = [[path.join(dir, objectLayout.manifestKey(prefix, m.type, m.id)), serializeManifest(m)]];
+    const { verification, ...written } = m;
+    const files: [string, string][] = [[path.join(dir, objectLayout.manifestKey(prefix, m.type, m.id)), serializeManifest(written)]];
     if (m.status === "completed") files.push([path.join(dir, m.key), "synthetic dump"]);
+    if (verification) {
+      const record: VerificationRecord = {
+        schemaVersion: 1,
+        backupId: m.id,
+        type: m.type,
+        manifestVersionId: null,
+        dumpVersionId: null,
+        sha256: m.sha256!,
+        outcome: "passed",
+        at: verification.verifiedAt,
+        durationMs: verification.durationMs,
+        tables: verification.tables,
+        rows: verification.rows,
+        server: verification.server,
+      };
+      files.push([path.join(dir, objectLayout.verificationKey(prefix, m.id, verification.verifiedAt)), JSON.stringify(record)]);
+    }
     return files;
   });
+  const folders = new Set(writes.map(([file]) => path.dirname(file)));
+  await Promise.all([...folders].map((f) => fs.mkdir(f, { recursive: true })));
   for (let i = 0; i < writes.length; i += 200) {
     await Promise.all(writes.slice(i, i + 200).map(([file, text]) => fs.writeFile(file, text)));
   }

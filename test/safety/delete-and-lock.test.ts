@@ -1,15 +1,16 @@
-// Deletion and immutability on the real S3 server with Object Lock: each successful backup is locked
-// (GOVERNANCE) and the server refuses a DELETE of a locked version; `db-backup delete` refuses young
-// backups, held ones, protected restore points and the last 3 verified ones, each with one line and
-// the bucket unchanged, and otherwise removes every version for good.
+// Deletion and immutability on the real S3 server with Object Lock: each backup's dump and manifest
+// versions are locked (GOVERNANCE) for its type's retention and the server refuses a DELETE of a
+// locked version; `db-backup delete` refuses young backups, held ones, restore points (whose locks
+// every drill extends) and the last 3 verified ones, each with one line and the bucket unchanged, and
+// otherwise removes every version of the backup, its run marker and its drills' records for good.
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupManifest } from "../../job/inventory/manifest";
 import { expectRefused } from "../helpers/assertions";
-import { createBackup, manifestKey, rewriteManifest } from "../helpers/backups";
+import { backdatedBackup, createBackup, manifestKey, retainedUntil, versionIds } from "../helpers/backups";
 import { jobEnv, runCli } from "../helpers/cli";
 import { database, dropDatabase } from "../helpers/pg";
-import { legalHold, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
+import { listKeys, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 import { bucketVersions } from "../helpers/snapshots";
 
@@ -19,24 +20,12 @@ const DAY = 86_400_000;
 let lockedEnv: Record<string, string>;
 let shortEnv: Record<string, string>;
 
-/** A backup made to look `days` old (its lock lasts 3 s, so it can really go). */
-async function oldBackup(days: number, verified: boolean): Promise<BackupManifest> {
-  const m = await createBackup(shortEnv);
-  const at = new Date(Date.now() - days * DAY).toISOString();
-  return rewriteManifest(bucket, m, (x) => ({
-    ...x,
-    startedAt: at,
-    finishedAt: at,
-    ...(verified ? { verification: { verifiedAt: at, durationMs: 1, tables: 1, rows: 1, server: "127.0.0.1:5432" } } : {}),
-  }));
-}
+let template: BackupManifest;
 
-async function versionsOf(key: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const v of s3Client().listObjects(bucket, key, false, { IncludeVersion: true }) as AsyncIterable<{ name: string; versionId?: string }>) {
-    if (v.name === key) out.push(v.versionId ?? "null");
-  }
-  return out;
+/** A backup as the job would have written it `days` ago (its lock long run out). */
+async function oldBackup(days: number, verified: boolean): Promise<BackupManifest> {
+  template ??= await createBackup(shortEnv);
+  return backdatedBackup(bucket, template, days, { verified });
 }
 
 async function refusedUnchanged(args: string[], pattern: RegExp): Promise<void> {
@@ -60,31 +49,30 @@ afterAll(async () => {
 });
 
 describe("Object Lock", () => {
-  it("locks a successful backup's dump and manifest for 7 days (GOVERNANCE); the server refuses a DELETE of the locked version", async () => {
+  it("locks a successful backup's dump and manifest versions for its type's retention (GOVERNANCE); the server refuses a DELETE of them", async () => {
     const m = await createBackup(lockedEnv);
-    for (const key of [m.key, manifestKey(m)]) {
-      const retention = await s3Client().getObjectRetention(bucket, key, { versionId: "" } as never);
+    const [manifestVersion] = await versionIds(bucket, manifestKey(m));
+    for (const [key, version] of [[m.key, m.dumpVersionId], [manifestKey(m), manifestVersion]] as const) {
+      const retention = await s3Client().getObjectRetention(bucket, key, { versionId: version ?? "" } as never);
       expect(retention?.mode).toBe("GOVERNANCE");
       const until = new Date(retention!.retainUntilDate).getTime();
-      expect(Math.abs(until - (Date.now() + 7 * DAY))).toBeLessThan(3600_000);
+      expect(Math.abs(until - (Date.now() + 30 * DAY)), `${key}: a manual backup is kept 30 days`).toBeLessThan(3600_000);
     }
-    const { versionId } = await s3Client().statObject(bucket, m.key);
-    expect(versionId).toBeTruthy();
-    await expect(s3Client().removeObject(bucket, m.key, { versionId: versionId! })).rejects.toMatchObject({ code: "AccessDenied" });
-    expect((await s3Client().statObject(bucket, m.key)).versionId).toBe(versionId);
+    expect(m.dumpVersionId).toBeTruthy();
+    expect((await s3Client().statObject(bucket, m.key)).versionId).toBe(m.dumpVersionId);
+    await expect(s3Client().removeObject(bucket, m.key, { versionId: m.dumpVersionId! })).rejects.toMatchObject({ code: "AccessDenied" });
+    expect(await versionIds(bucket, m.key)).toEqual([m.dumpVersionId]);
 
     await refusedUnchanged([m.id], new RegExp(`backup ${m.id} is 0\\.0 days old: backups younger than 7 days cannot be deleted; it can be from `));
   });
 
-  it("leaves a failed backup's manifest unlocked", async () => {
-    const result = await runCli(["create", "--table", "pmoves_core.no_such_*", "--json"], lockedEnv);
+  it("locks a failed backup's manifest too: the record of the failure stays", async () => {
+    const result = await runCli(["create", "--type", "daily", "--table", "pmoves_core.no_such_*", "--json"], lockedEnv);
     expect(result.code).not.toBe(0);
     const list = JSON.parse((await runCli(["list", "--json"], lockedEnv)).stdout) as { id: string; status: string }[];
     const failed = list.find((e) => e.status === "Failed")!;
-    const retention = await s3Client()
-      .getObjectRetention(bucket, `supabase/manual/${failed.id}.manifest.json`, { versionId: "" } as never)
-      .catch(() => null);
-    expect(retention?.mode).toBeUndefined();
+    const until = await retainedUntil(bucket, `supabase/daily/${failed.id}.manifest.json`);
+    expect(Math.abs(until!.getTime() - (Date.now() + 7 * DAY))).toBeLessThan(3600_000);
   });
 });
 
@@ -95,13 +83,16 @@ describe("db-backup delete", () => {
     await refusedUnchanged([held.id], new RegExp(`backup ${held.id} is under legal hold .*release the hold first`));
   });
 
-  it("protects the newest 3 verified restore points and never leaves fewer than 3; deletes the rest, every version", async () => {
+  it("holds the newest 3 verified restore points and never leaves fewer than 3; deletes the rest, every version, with its drills' records", async () => {
     const [a, b, c, d] = [await oldBackup(20, true), await oldBackup(19, true), await oldBackup(18, true), await oldBackup(17, true)];
-    // A real verification of the newest moves protection onto the newest 3 (tags off, legal hold on).
+    // A real drill extends the locks of the newest 3 verified backups' exact versions, 35 days on.
     const verify = await runCli(["verify", d.id, "--allow-source-server"], lockedEnv);
     expect(verify.code, verify.stderr).toBe(0);
-    for (const m of [b, c, d]) expect(await legalHold(bucket, m.key)).toBe(true);
-    expect(await legalHold(bucket, a.key)).toBe(false);
+    for (const m of [b, c, d]) {
+      const until = await retainedUntil(bucket, m.key, m.dumpVersionId);
+      expect(Math.abs(until!.getTime() - (Date.now() + 35 * DAY)), m.id).toBeLessThan(3600_000);
+    }
+    expect(await retainedUntil(bucket, a.key, a.dumpVersionId)).toBeNull();
 
     await refusedUnchanged([b.id], new RegExp(`backup ${b.id} is one of the 3 newest verified restore points, which are protected from deletion`));
 
@@ -109,15 +100,17 @@ describe("db-backup delete", () => {
     const dry = await runCli(["delete", a.id, "--dry-run"], lockedEnv);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/\[ok\] +age: 20 days old/);
+    expect(dry.stdout).toMatch(/\[ok\] +retention lock: none left/);
     expect(dry.stdout).toMatch(/would remove every version of/);
     expect(await bucketVersions(bucket)).toEqual(before);
 
-    expect((await versionsOf(manifestKey(a))).length).toBeGreaterThan(1); // created, then rewritten
+    expect(await listKeys(bucket, `supabase/verifications/${a.id}/`)).toHaveLength(1);
     const deleted = await runCli(["delete", a.id], lockedEnv);
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toContain(`Deleted ${a.id}`);
-    expect(await versionsOf(a.key)).toEqual([]);
-    expect(await versionsOf(manifestKey(a))).toEqual([]);
+    expect(await versionIds(bucket, a.key)).toEqual([]);
+    expect(await versionIds(bucket, manifestKey(a))).toEqual([]);
+    expect(await listKeys(bucket, `supabase/verifications/${a.id}/`)).toEqual([]);
 
     await refusedUnchanged([b.id], new RegExp(`deleting ${b.id} would leave 2 verified restore point\\(s\\), fewer than 3`));
   });

@@ -1,31 +1,26 @@
 // Restore points on the real S3 server with its fast lifecycle clock (a lifecycle "day" is 10 s,
 // scripts/services.sh) and the bucket's real rules (infra/lifecycle.ts) with a 1-day test retention
-// for daily backups: old daily backups expire, the 3 newest verified ones stay listed and
-// restorable, and when a newer backup is verified the protection moves and the oldest one expires.
+// for daily backups. Each drill extends the lock of the newest 3 verified backups' exact versions
+// (RESTORE_POINT_HOLD_SECONDS, 30 s here in place of 35 days); lifecycle removes every other backup
+// once its own short lock has run out, and keeps the held ones, listed and restorable, however long
+// ago they were taken. When a newer backup is verified, the oldest held one is no longer extended,
+// and lifecycle takes it once its hold has run out.
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
-import { EXPIRY_TAG, RESTORE_POINT_TAG, retentionRules } from "../../job/core/catalog";
+import { retentionRules } from "../../job/core/catalog";
 import type { BackupManifest } from "../../job/inventory/manifest";
-import { createBackup, manifestKey, verifyBackup } from "../helpers/backups";
+import { createBackup, manifestKey, retainedUntil, verifyBackup, versionIds } from "../helpers/backups";
 import { jobEnv, runCli } from "../helpers/cli";
 import { APP_SCHEMAS, database, dataFingerprint, dropDatabase } from "../helpers/pg";
-import { legalHold, makeBucket, objectTags, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
+import { makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 
+const HOLD_SECONDS = 30;
 const bucket = uniqueBucket("dbb-points");
 const created: string[] = [];
 let env: Record<string, string>;
 let source: { name: string; url: string };
-
-async function exists(key: string): Promise<boolean> {
-  return s3Client()
-    .statObject(bucket, key)
-    .then(
-      () => true,
-      () => false,
-    );
-}
 
 async function listedIds(): Promise<string[]> {
   const result = await runCli(["list", "--json"], env);
@@ -33,26 +28,47 @@ async function listedIds(): Promise<string[]> {
   return (JSON.parse(result.stdout) as { id: string }[]).map((e) => e.id);
 }
 
-/** Waits until every key in `gone` is expired (no current version), checking `kept` stays. */
-async function waitForExpiry(gone: string[], kept: string[], seconds: number): Promise<void> {
+/** Whether any version of the backup's dump or manifest is left (a delete marker is not one). */
+async function stored(m: BackupManifest): Promise<boolean> {
+  return (await versionIds(bucket, m.key)).length + (await versionIds(bucket, manifestKey(m))).length > 0;
+}
+
+/**
+ * Runs a drill every few seconds, as the daily drill CronJob would (here with nothing left to
+ * verify, it only extends the holds), until every backup in `gone` has no version left; every
+ * backup in `kept` must keep its versions and stay listed all along.
+ */
+async function drillUntilGone(gone: BackupManifest[], kept: BackupManifest[], seconds: number): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    for (const key of kept) expect(await exists(key), `${key} must stay`).toBe(true);
+    const drill = await runCli(["verify", "--allow-source-server"], env);
+    expect(drill.code, drill.stderr).toBe(0);
+    expect(drill.stdout).toMatch(/Nothing to verify/);
+    for (const m of kept) expect(await stored(m), `${m.id} must stay`).toBe(true);
+    const ids = await listedIds();
+    for (const m of kept) expect(ids, `${m.id} must stay listed`).toContain(m.id);
     const left = [];
-    for (const key of gone) if (await exists(key)) left.push(key);
+    for (const m of gone) if (await stored(m)) left.push(m.id);
     if (left.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`not expired within ${seconds} s: ${left.join(", ")}`);
-    await new Promise((r) => setTimeout(r, 1000));
+    if (Date.now() > deadline) throw new Error(`not removed by lifecycle within ${seconds} s: ${left.join(", ")}`);
+    await new Promise((r) => setTimeout(r, 5000));
   }
 }
 
-const keysOf = (m: BackupManifest) => [m.key, manifestKey(m)];
+async function expectHeld(m: BackupManifest): Promise<void> {
+  const [manifestVersion] = (await versionIds(bucket, manifestKey(m))).slice(-1); // its first version
+  for (const [key, version] of [[m.key, m.dumpVersionId], [manifestKey(m), manifestVersion]] as const) {
+    const until = await retainedUntil(bucket, key, version);
+    expect(until, `${key} is held`).not.toBeNull();
+    expect(until!.getTime() - Date.now(), `${key} is held about ${HOLD_SECONDS} s past the drill`).toBeGreaterThan((HOLD_SECONDS - 15) * 1000);
+  }
+}
 
 beforeAll(async () => {
   await requireServices("postgres", "s3");
   source = await database(created, "dbb_psrc", { fixture: true });
   await makeBucket(bucket, { objectLocking: true });
-  env = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl, BACKUP_LOCK_SECONDS: "5" });
+  env = jobEnv(source.url, bucket, { VERIFY_DB_URL: services.pgUrl, BACKUP_LOCK_SECONDS: "5", RESTORE_POINT_HOLD_SECONDS: String(HOLD_SECONDS) });
   delete env.NATS_URL;
 });
 
@@ -62,60 +78,40 @@ afterAll(async () => {
 });
 
 describe("verified restore points", () => {
-  it("survive lifecycle expiry while older daily backups expire, and the protection moves to a newer verified backup", async () => {
+  it("stay through lifecycle while older backups go, and the hold moves to a newer verified backup", async () => {
     const daily: BackupManifest[] = [];
     for (let i = 0; i < 5; i++) daily.push(await createBackup(env, ["--type", "daily"]));
     const [d1, d2, d3, d4, d5] = daily as [BackupManifest, BackupManifest, BackupManifest, BackupManifest, BackupManifest];
-    for (const m of [d3, d4, d5]) await verifyBackup(env, m.id);
-
-    // Protected: no expiry tag (so no rule matches), the restore-point tag, a legal hold.
-    for (const key of [d3, d4, d5].flatMap(keysOf)) {
-      const tags = await objectTags(bucket, key);
-      expect(tags[EXPIRY_TAG.key], key).toBeUndefined();
-      expect(tags[RESTORE_POINT_TAG.key], key).toBe(RESTORE_POINT_TAG.value);
-      expect(await legalHold(bucket, key), key).toBe(true);
-    }
-    for (const key of [d1, d2].flatMap(keysOf)) expect((await objectTags(bucket, key))[EXPIRY_TAG.key], key).toBe(EXPIRY_TAG.value);
+    // All five are verified; each drill holds the newest 3 verified, so d1 and d2 stop being held.
+    for (const m of daily) await verifyBackup(env, m.id);
+    for (const m of [d3, d4, d5]) await expectHeld(m);
 
     // The bucket's rules, with daily retention shortened to one (10-second) day.
     const rules = lifecycleRules("supabase", { ...retentionRules(), daily: 1 });
     await s3Client().setBucketLifecycle(bucket, toS3Lifecycle(rules) as unknown as Minio.LifecycleConfig);
 
-    await waitForExpiry([d1, d2].flatMap(keysOf), [d3, d4, d5].flatMap(keysOf), 60);
+    await drillUntilGone([d1, d2], [d3, d4, d5], 150);
     let ids = await listedIds();
     expect(ids).not.toContain(d1.id);
     expect(ids).not.toContain(d2.id);
-    expect(ids).toEqual(expect.arrayContaining([d3.id, d4.id, d5.id]));
     const status = await runCli(["status"], env);
     expect(status.stdout).toContain("- **Verified Restore Points:** 3");
     expect(status.stdout).not.toMatch(/Only \d verified restore point/);
 
-    // A newer verified backup takes the protection from the oldest restore point, which expires.
-    const newer = await createBackup(env, ["--type", "manual"]);
-    const moved = await verifyBackup(env, newer.id);
-    expect(moved.stdout).toContain(`no longer protected: ${d3.id}`);
-    // Released: the expiry tag back and no hold, or (the lifecycle clock is fast, and under load
-    // it may run between the verify and this check) already expired, which only a released
-    // backup can be. Either way the protection moved; the wait below proves it expires.
-    for (const key of keysOf(d3)) {
-      if (!(await exists(key))) continue;
-      const tags = await objectTags(bucket, key).catch((error: { code?: string }) => {
-        if (error.code === "NoSuchKey") return null; // expired between the two reads
-        throw error;
-      });
-      if (tags === null) continue;
-      expect(tags[EXPIRY_TAG.key], key).toBe(EXPIRY_TAG.value);
-      expect(await legalHold(bucket, key), key).toBe(false);
-    }
-    await waitForExpiry(keysOf(d3), [d4, d5, newer].flatMap(keysOf), 60);
-    ids = await listedIds();
-    expect(ids).not.toContain(d3.id);
-    expect(ids).toEqual(expect.arrayContaining([d4.id, d5.id, newer.id]));
-
-    // Still restorable, weeks of no backups or not.
+    // Still restorable, however long ago backups stopped: read by the versions the manifest names,
+    // whatever lifecycle put over them.
     const target = await database(created, "dbb_ptgt");
     const restored = await runCli(["restore", d4.id, "--target", target.url, "--target-env", "staging"], env);
     expect(restored.code, restored.stderr).toBe(0);
     expect(await dataFingerprint(target.name, APP_SCHEMAS)).toEqual(await dataFingerprint(source.name, APP_SCHEMAS));
-  }, 150_000);
+
+    // A newer verified backup takes the hold: d3 is no longer extended, and goes once its hold runs out.
+    const newer = await createBackup(env, ["--type", "manual"]);
+    const moved = await verifyBackup(env, newer.id);
+    expect(moved.stdout).toMatch(new RegExp(`restore points \\(locked until \\d{4}-\\d{2}-\\d{2}\\): ${newer.id}, ${d5.id}, ${d4.id}`));
+    await drillUntilGone([d3], [d4, d5, newer], 150);
+    ids = await listedIds();
+    expect(ids).not.toContain(d3.id);
+    expect(ids).toEqual(expect.arrayContaining([d4.id, d5.id, newer.id]));
+  }, 420_000);
 });

@@ -1,16 +1,18 @@
 // `db-backup verify` against the real PostgreSQL, S3 server and NATS: a good backup is restored
-// into a scratch database that is always dropped, missing roles are created NOLOGIN, the result is
-// recorded and published; a re-written dump (a row removed, its checksum recomputed) fails.
+// into a scratch database that is always dropped, missing roles are created NOLOGIN, the verdict is
+// recorded beside the backup (verifications/<id>/, the manifest is never rewritten) and published;
+// a re-written dump (a row removed, its checksum recomputed) fails and is recorded as failed.
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BackupManifest } from "../../job/inventory/manifest";
+import { VerificationRecordSchema, type VerificationRecord } from "../../job/inventory/verifications";
 import { expectOneLineError, expectRefused } from "../helpers/assertions";
 import { createBackup, readManifest, rewriteManifest } from "../helpers/backups";
 import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { database, dropDatabase, sql } from "../helpers/pg";
-import { getObject, makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";
+import { getObject, listKeys, makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 import { bucketVersions } from "../helpers/snapshots";
 
@@ -25,6 +27,17 @@ function scratchName(stderr: string): string {
   const m = /scratch database (dbbackup_verify_\S+)/.exec(stderr);
   expect(m, stderr).not.toBeNull();
   return m![1]!;
+}
+
+/** The drills' records of a backup, oldest first. */
+async function drillRecords(id: string): Promise<VerificationRecord[]> {
+  const keys = await listKeys(bucket, `supabase/verifications/${id}/`);
+  return Promise.all(keys.map(async (k) => VerificationRecordSchema.parse(JSON.parse((await getObject(bucket, k)).toString("utf8")))));
+}
+
+async function listed(id: string): Promise<{ id: string; verified: boolean; restorePoint?: boolean } | undefined> {
+  const list = JSON.parse((await runCli(["list", "--json"], env)).stdout) as { id: string; verified: boolean; restorePoint?: boolean }[];
+  return list.find((e) => e.id === id);
 }
 
 async function databaseExists(name: string): Promise<boolean> {
@@ -69,13 +82,16 @@ describe("verify", () => {
     expect(report.restorePoints).toEqual([withRole.id]);
     expect(await databaseExists(scratchName(result.stderr))).toBe(false);
 
-    const stored = await readManifest(bucket, withRole);
-    expect(stored.verification).toEqual(JSON.parse(result.stdout).verification);
+    // The manifest is as the backup wrote it; the verdict is a record of its own, for these bytes.
+    expect(await readManifest(bucket, withRole)).toEqual(withRole);
+    const [record, ...more] = await drillRecords(withRole.id);
+    expect(more).toEqual([]);
+    const { verifiedAt, ...verdict } = report.verification as typeof report.verification & { verifiedAt: string };
+    expect(record).toMatchObject({ backupId: withRole.id, outcome: "passed", at: verifiedAt, sha256: withRole.sha256, dumpVersionId: withRole.dumpVersionId ?? null, ...verdict });
     const event = await events.waitFor((e) => e.subject === "backup.database.verified.v1" && e.data.path === `${bucket}/${withRole.key}`);
     expect(event.data).toMatchObject({ backup: withRole.id, tables: report.verification.tables, rows: report.verification.rows });
     // list and status show it verified.
-    const list = JSON.parse((await runCli(["list", "--json"], env)).stdout) as { id: string; verified: boolean; restorePoint?: boolean }[];
-    expect(list.find((e) => e.id === withRole.id)).toMatchObject({ verified: true, restorePoint: true });
+    expect(await listed(withRole.id)).toMatchObject({ verified: true, restorePoint: true });
   });
 
   it("picks the newest unverified full backup by default; verifies a partial one only when asked, and says why a data-only one cannot be", async () => {
@@ -84,7 +100,7 @@ describe("verify", () => {
     const result = await runCli(["verify", "--allow-source-server"], env);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^Verified ${full.id}: .* \\d+ tables, \\d+ rows match the archive's data`));
-    expect((await readManifest(bucket, full)).verification?.tables).toBeGreaterThan(5);
+    expect((await drillRecords(full.id))[0]?.tables).toBeGreaterThan(5);
 
     const refused = await runCli(["verify", partial.id, "--allow-source-server"], env);
     expect(refused.code).toBe(2);
@@ -94,7 +110,7 @@ describe("verify", () => {
     const drill = await runCli(["verify", schemaOnly.id, "--allow-source-server"], env);
     expect(drill.code, drill.stderr).toBe(0);
     expect(drill.stdout).toMatch(/a partial backup is never a restore point; it may now be restored with --clean/);
-    expect((await readManifest(bucket, schemaOnly)).verification).toBeDefined();
+    expect(await listed(schemaOnly.id)).toMatchObject({ verified: true });
     const nothing = await runCli(["verify", "--allow-source-server"], env);
     expect(nothing.code).toBe(0);
     expect(nothing.stdout).toMatch(/Nothing to verify/);
@@ -115,7 +131,8 @@ describe("verify", () => {
     expectOneLineError(result, /row count mismatch for pmoves_core\.content_items: 401 restored, 402 in the manifest/);
     expect(await databaseExists(scratchName(result.stderr))).toBe(false);
     await events.waitFor((e) => e.subject === "backup.database.verify_failed.v1" && e.data.path === `${bucket}/${victim.key}`);
-    expect((await readManifest(bucket, victim)).verification).toBeUndefined();
+    expect((await drillRecords(victim.id)).map((r) => r.outcome)).toEqual(["passed", "failed"]);
+    expect(await listed(victim.id)).toMatchObject({ verified: false });
   });
 
   it("fails on a dump whose bytes no longer match its checksum", async () => {

@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { createBackup } from "../../backup";
 import { BACKUP_TYPES, SUPABASE_MANAGED_SCHEMAS, type BackupType } from "../../core/catalog";
-import { ENV, backupName, compressionLevelSetting, lockSecondsSetting, optionalInt, postgresUrl, schemaList } from "../../core/settings";
+import { ENV, backupLockSeconds, backupName, compressionLevelSetting, optionalInt, postgresUrl, schemaList } from "../../core/settings";
 import { collect, globalsOf, withContext, type CommandDeps } from "../context";
 
 export function createCommand(deps: CommandDeps): Command {
@@ -41,7 +41,7 @@ export function createCommand(deps: CommandDeps): Command {
               ? (optionalInt({ "--compression-level": opts.compressionLevel }, "--compression-level", 1, 9) as number)
               : compressionLevelSetting(env),
           backupName: backupName(env),
-          lockSeconds: lockSecondsSetting(env),
+          lockSeconds: backupLockSeconds(env, opts.type as BackupType),
           json: opts.json,
         }),
       );

@@ -1,7 +1,7 @@
 // `db-backup restore <id> --target …`: flags → RestoreOptions, with the settings it reads from the
 // environment resolved here, once.
 import { Command } from "commander";
-import { ENV, backupName, compressionLevelSetting, lockSecondsSetting, lockTimeoutSetting, nonEmpty, optionalInt, targetUrlSettings } from "../../core/settings";
+import { ENV, given, backupLockSeconds, backupName, compressionLevelSetting, lockTimeoutSetting, nonEmpty, optionalInt, targetUrlSettings } from "../../core/settings";
 import { validateBackupId } from "../../core/ids";
 import { restoreAction } from "../../restore";
 import { withContext, type CommandDeps } from "../context";
@@ -22,6 +22,7 @@ export function restoreCommand(deps: CommandDeps): Command {
     .option("--dry-run", "print every check and what would happen; change nothing", false)
     .option("--jobs <n>", "parallel pg_restore jobs for custom-format backups (empty target only)")
     .option("--allow-unverified", "allow a legacy dump without manifest or checksum", false)
+    .option("--dump-version <id>", "the dump version to read when a backup's keys hold versions its backup did not write (status names it)")
     .option("--json", "print JSON", false)
     .addHelpText(
       "after",
@@ -36,7 +37,7 @@ export function restoreCommand(deps: CommandDeps): Command {
         productionUrl: nonEmpty(env, ENV.productionDbUrl),
         sourceUrl: nonEmpty(env, ENV.sourceDbUrl),
         supabaseProjectId: nonEmpty(env, ENV.supabaseProjectId),
-        safetyBackup: { backupName: backupName(env), compressionLevel: compressionLevelSetting(env), lockSeconds: lockSecondsSetting(env) },
+        safetyBackup: { backupName: backupName(env), compressionLevel: compressionLevelSetting(env), lockSeconds: backupLockSeconds(env, "pre_migration") },
         lockTimeoutSeconds: lockTimeoutSetting(env),
       };
       await withContext(deps, command, (ctx) =>
@@ -46,6 +47,7 @@ export function restoreCommand(deps: CommandDeps): Command {
           settings,
           jobs,
           allowUnverified: opts.allowUnverified,
+          dumpVersion: given(opts.dumpVersion),
           json: opts.json,
           targetEnv: opts.targetEnv,
           approvedBy: opts.approvedBy,

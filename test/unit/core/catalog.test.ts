@@ -72,8 +72,15 @@ describe("objectLayout", () => {
     expect(objectLayout.manifestKey("supabase", "manual", "backup_20250607_120000")).toBe("supabase/manual/backup_20250607_120000.manifest.json");
   });
 
-  it("keeps the seed's latest.sql.gz at the prefix root", () => {
-    expect(objectLayout.latestKey("supabase")).toBe("supabase/latest.sql.gz");
+  it("keeps the latest pointer at the prefix root, beside the seed's old latest.sql.gz (listed, never written)", () => {
+    expect(objectLayout.latestKey("supabase")).toBe("supabase/latest.json");
+    expect(objectLayout.legacyLatestKey("supabase")).toBe("supabase/latest.sql.gz");
+  });
+
+  it("keeps run markers, drill records and request records in folders of their own", () => {
+    expect(objectLayout.runKey("supabase", "backup_20250607_120000")).toBe("supabase/runs/backup_20250607_120000.json");
+    expect(objectLayout.verificationKey("supabase", "backup_20250607_120000", "2025-06-08T01:02:03.456Z")).toBe("supabase/verifications/backup_20250607_120000/2025-06-08T010203.456Z.json");
+    expect(objectLayout.requestKey("supabase", "r1")).toBe("supabase/requests/r1.json");
   });
 
   it("type folders end with a slash (a listing prefix)", () => {
@@ -82,7 +89,7 @@ describe("objectLayout", () => {
 
   it("works with a nested prefix", () => {
     expect(objectLayout.dumpKey("team/supabase", "daily", "x", "plain")).toBe("team/supabase/daily/x.sql.gz");
-    expect(objectLayout.latestKey("team/supabase")).toBe("team/supabase/latest.sql.gz");
+    expect(objectLayout.latestKey("team/supabase")).toBe("team/supabase/latest.json");
   });
 });
 

@@ -87,7 +87,7 @@ describe("serializeManifest / parseManifest", () => {
     ["a fractional row count", (m) => (m.rowCounts["public.items"] = 1.5), /rowCounts/],
     ["a negative row count", (m) => (m.rowCounts["public.items"] = -1), /rowCounts/],
     ["a missing key", (m) => delete m.key, /key/],
-    ["a wrong schema version", (m) => (m.schemaVersion = 2), /schemaVersion/],
+    ["a wrong schema version", (m) => (m.schemaVersion = 3), /schemaVersion/],
     ["a bad date", (m) => (m.startedAt = "yesterday"), /startedAt/],
     ["a boolean as a string", (m) => (m.scope.schemaOnly = "false"), /scope/],
     ["an unknown format", (m) => (m.format = "tar"), /format/],

@@ -175,7 +175,7 @@ describe("self-contained and escaped", () => {
     const entries = [...entriesOf([failed, tagged]), ...healthyYear()];
     // The renderer must not rely on upstream validation: an id and a tag with markup in them.
     entries[1] = { ...entries[1]!, id: `x"><svg onload=alert(1)>`, manifest: { ...entries[1]!.manifest!, tag: `</code><b>t</b>` } };
-    entries.push({ id: "<i>legacy</i>", type: "legacy", status: "invalid", key: null, size: 0, createdAt: new Date(NOW.getTime() - DAY), manifest: null, problem: hostile });
+    entries.push({ id: "<i>legacy</i>", type: "legacy", status: "invalid", key: null, size: 0, createdAt: new Date(NOW.getTime() - DAY), manifest: null, manifestVersionId: null, dumpVersionId: null, alarms: [hostile], problem: hostile });
     return entries;
   }
 

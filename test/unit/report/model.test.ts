@@ -19,16 +19,16 @@ function completed(id: string, type: BackupType, created: string, size: number, 
     sizes: { stored: size, dumped: size * 4 },
     ...extra,
   });
-  return { id, type, status: "completed", key: manifest.key, size, createdAt: new Date(created), manifest };
+  return { id, type, status: "completed", key: manifest.key, size, createdAt: new Date(created), manifest, manifestVersionId: null, dumpVersionId: null, alarms: [] };
 }
 
 function failed(id: string, created: string, error: string): BackupEntry {
   const manifest = sampleManifest({ id, type: "daily", status: "failed", error, sha256: null, rowCounts: null, sizes: { stored: 0, dumped: null } });
-  return { id, type: "daily", status: "failed", key: null, size: 0, createdAt: new Date(created), manifest };
+  return { id, type: "daily", status: "failed", key: null, size: 0, createdAt: new Date(created), manifest, manifestVersionId: null, dumpVersionId: null, alarms: [] };
 }
 
 function legacy(id: string, created: string, size: number): BackupEntry {
-  return { id, type: "legacy", status: "legacy", key: `supabase/${id}.sql.gz`, size, createdAt: new Date(created), manifest: null };
+  return { id, type: "legacy", status: "legacy", key: `supabase/${id}.sql.gz`, size, createdAt: new Date(created), manifest: null, manifestVersionId: null, dumpVersionId: null, alarms: [] };
 }
 
 // Newest first, as listBackups returns them.

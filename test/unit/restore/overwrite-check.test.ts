@@ -52,7 +52,7 @@ function options(c: Case): RestoreOptions {
   return {
     id: ID,
     target: DISPLAY,
-    settings: { targetUrls: {}, safetyBackup: { backupName: "supabase", compressionLevel: 6 }, lockTimeoutSeconds: 60 },
+    settings: { targetUrls: {}, safetyBackup: { backupName: "supabase", compressionLevel: 6, lockSeconds: 60 }, lockTimeoutSeconds: 60 },
     clean: c.clean,
     ...(c.jobs !== undefined ? { jobs: c.jobs } : {}),
   };
