@@ -3,6 +3,7 @@
 // the program (at preview too) with one line per problem, each naming its key, e.g.
 // `db-backup:schedules.daily: "0 2 * *" has 4 fields…`.
 import * as pulumi from "@pulumi/pulumi";
+import net from "node:net";
 import { z } from "zod";
 import {
   BACKUP_TYPES,
@@ -24,27 +25,44 @@ import {
   envVarForTarget,
 } from "../job/core/settings";
 import pkg from "../package.json";
+import type { AccessSettings } from "./access";
 import { cronProblem, isTimeZone } from "./cron";
+import { networkSchema, peersCover, serviceNamespace, type NetworkPeer } from "./network";
+import { caBundleProblem, dbUrlHost, dbUrlProblem } from "./transport";
 
 /** Secrets: never plain config, never in Pulumi.<stack>.yaml as plaintext. Each is set with
- * `pulumi config set --secret db-backup:<key> …` and reaches pods only through the Kubernetes Secret. */
+ * `pulumi config set --secret db-backup:<key> …` and reaches pods only through the Secret of the
+ * workload that needs it (components/runtime.ts). `dbUrl`: a PostgreSQL URL, checked for shape and,
+ * in a production stack, for `sslmode=verify-full` (never echoed). */
 export const SECRET_KEYS = {
-  sourceDbUrl: { required: true, example: "postgres://postgres:…@db.<ref>.supabase.co:5432/postgres" },
-  verifyDbUrl: { required: true, example: "postgres://postgres:…@scratch-db:5432/postgres" },
-  minioAdminUser: { required: true, example: "<MinIO admin access key>" },
-  minioAdminPassword: { required: true, example: "<MinIO admin secret key>" },
-  productionDbUrl: { required: false, example: "postgres://…production…" },
-  natsToken: { required: false, example: "<NATS token>" },
-  registryPassword: { required: false, example: "<registry password or token>" },
-  supabaseAccessToken: { required: false, example: "<Supabase Management API token>" },
+  /** Backups only: a read-only role is enough (`pg_read_all_data`, see README.md). */
+  sourceDbUrl: { required: true, dbUrl: true, example: "postgres://db_backup:…@db.<ref>.supabase.co:5432/postgres?sslmode=verify-full" },
+  /** The drill's scratch server only. */
+  verifyDbUrl: { required: true, dbUrl: true, example: "postgres://drill:…@scratch-db:5432/postgres?sslmode=verify-full" },
+  /** Restores only: this environment's own database, with a role that may replace its data. */
+  restoreDbUrl: { required: true, dbUrl: true, example: "postgres://postgres:…@db.<ref>.supabase.co:5432/postgres?sslmode=verify-full" },
+  minioAdminUser: { required: true, dbUrl: false, example: "<MinIO admin access key>" },
+  minioAdminPassword: { required: true, dbUrl: false, example: "<MinIO admin secret key>" },
+  /** Fallback for `productionDbId` (the gate then connects to production to read its identity);
+   * restores only. */
+  productionDbUrl: { required: false, dbUrl: true, example: "postgres://…production…?sslmode=verify-full" },
+  natsToken: { required: false, dbUrl: false, example: "<NATS token>" },
+  registryPassword: { required: false, dbUrl: false, example: "<registry password or token>" },
+  supabaseAccessToken: { required: false, dbUrl: false, example: "<Supabase Management API token>" },
   /** An object: restore target name → URL, set per entry with `--path 'targetDbUrls.staging'`. */
-  targetDbUrls: { required: false, example: "postgres://…" },
+  targetDbUrls: { required: false, dbUrl: true, example: "postgres://…?sslmode=verify-full" },
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
 
+/** Settings that no longer exist, and what replaced them. */
+const REMOVED_KEYS: Record<string, string> = {
+  lockSeconds:
+    "no longer a setting: each backup is locked for its type's retention (db-backup:retentionDays), as the bucket's lifecycle keeps it; remove it: pulumi config rm db-backup:lockSeconds",
+};
+
 /** Settings read as raw strings (a value like `2024` stays text); all others are parsed as YAML/JSON
  * values, which is how Pulumi hands structured config to a program. */
-const TEXT_KEYS = new Set(["namespace", "environment", "timeZone", "backupName", "natsUrl", "supabaseProjectId"]);
+const TEXT_KEYS = new Set(["namespace", "environment", "timeZone", "backupName", "natsUrl", "supabaseProjectId", "productionDbId"]);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const QUANTITY = /^\d+(\.\d+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -64,6 +82,13 @@ const cron = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 const scheduleOrOff = z.union([z.literal(false), cron]);
+/** A Kubernetes user or group name, as the API server's authenticator reports it (e.g. alice,
+ * alice@example.com, oidc:platform-admins, system:serviceaccount:ci:deployer). */
+const subjectName = z.string().regex(/^[^\s"'\\\x00-\x1f]{1,253}$/, { error: "is not a user or group name (no spaces, quotes or backslashes)" });
+const subjects = z
+  .object({ groups: z.array(subjectName).default([]), users: z.array(subjectName).default([]) })
+  .strict()
+  .prefault({});
 const quantity = z.string().regex(QUANTITY, { error: "is not a Kubernetes quantity (e.g. 500m, 256Mi, 2Gi)" });
 const seconds = (fallback: number) => z.number().int().min(60).max(7 * 86_400).default(fallback);
 
@@ -85,8 +110,9 @@ const settingsSchema = z
       .object({
         name: z.string().regex(BUCKET_PATTERN, { error: "is not a bucket name" }).default(DEFAULT_BUCKET),
         prefix: z.string().regex(PREFIX_PATTERN, { error: "must be letters, digits, _ and - separated by /" }).default(DEFAULT_PREFIX),
-        /** Fixed when the bucket is created: changing it later would mean a new bucket. */
-        objectLocking: z.boolean().default(false),
+        /** Fixed when the bucket is created: changing it later would mean a new bucket. Required:
+         * backups and restore points are protected by their Object Lock retention. */
+        objectLocking: z.boolean().default(true),
         /** Adopt an existing bucket of this name instead of creating one (see README.md, Deployment with Pulumi). */
         adopt: z.boolean().default(false),
       })
@@ -118,8 +144,29 @@ const settingsSchema = z
       .strict(),
     natsUrl: z.string().regex(/^(nats|tls|wss?):\/\/[^\s]+$/, { error: "must be a nats:// URL" }).optional(),
     supabaseProjectId: z.string().regex(/^[a-z0-9]{8,40}$/, { error: "is not a Supabase project ref" }).optional(),
-    /** BACKUP_LOCK_SECONDS: GOVERNANCE retention the job sets; unset, the job uses the table's minimum. */
-    lockSeconds: z.number().int().min(1).optional(),
+    /** PRODUCTION_DB_ID: production's `<system identifier>/<database>`, so the restore gate knows
+     * production without its credentials (read it there: SELECT system_identifier FROM pg_control_system()). */
+    productionDbId: z
+      .string()
+      .regex(/^\d{1,20}\/\S(.*\S)?$/, { error: "must be <system identifier>/<database>, e.g. 7301234567890123456/postgres (SELECT system_identifier FROM pg_control_system(); on production)" })
+      .optional(),
+    /** RESTORE_LOCK_TIMEOUT_SECONDS: how long a restore or drill waits for a lock on its target. */
+    restoreLockTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    tls: z
+      .object({
+        /** PEM CA certificates (public, plain config) for the S3 endpoint, the databases and NATS:
+         * mounted read-only into every pod (MINIO_CA_FILE, PGSSLROOTCERT, NODE_EXTRA_CA_CERTS). */
+        caBundle: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Egress peers per workload (network.ts): rendered as NetworkPolicies after a default deny. */
+    network: networkSchema,
+    /** Who may view, restore, or break glass (access.ts): RoleBindings to groups and users. */
+    access: z
+      .object({ viewers: subjects, restorers: subjects, breakGlass: subjects })
+      .strict()
+      .prefault({}),
     resources: z
       .object({
         cpuRequest: quantity.default("100m"),
@@ -172,6 +219,7 @@ export interface RestoreRequest {
 export interface StackSecrets {
   sourceDbUrl: pulumi.Output<string>;
   verifyDbUrl: pulumi.Output<string>;
+  restoreDbUrl: pulumi.Output<string>;
   minioAdminUser: pulumi.Output<string>;
   minioAdminPassword: pulumi.Output<string>;
   productionDbUrl?: pulumi.Output<string>;
@@ -181,7 +229,7 @@ export interface StackSecrets {
   targetDbUrls?: pulumi.Output<Record<string, string>>;
 }
 
-export interface StackConfig extends Omit<Settings, "schedules" | "retentionDays" | "restore" | "environment"> {
+export interface StackConfig extends Omit<Settings, "schedules" | "retentionDays" | "restore" | "environment" | "access"> {
   stack: string;
   /** BACKUP_ENV: the stack's name unless `environment` says otherwise. */
   environment: string;
@@ -192,6 +240,7 @@ export interface StackConfig extends Omit<Settings, "schedules" | "retentionDays
   restore?: RestoreRequest;
   /** Names of the extra restore targets in `targetDbUrls` (the values stay secret). */
   targetNames: string[];
+  access: AccessSettings;
   secrets: StackSecrets;
 }
 
@@ -222,23 +271,34 @@ export function loadConfig(): StackConfig {
   }
   const targetNames = checkTargets(environment, secretValue, key, problems);
   const restore = settings.restore && checkRestore(settings.restore, environment, targetNames, reportUnder("restore"));
+  const isProduction = isProductionEnvName(environment);
+  if (settings.productionDbId && secretValue("productionDbUrl")) {
+    problems.push(
+      `${key("productionDbUrl")}: ${key("productionDbId")} is set, and it is what the restore gate compares: remove this secret (pulumi config rm ${key("productionDbUrl")}) so no pod holds production's credentials for it`,
+    );
+  }
+  checkLocking(settings, key, problems);
+  checkTransport(settings, isProduction, secretValue, key, problems);
+  checkNetwork(settings, secretValue, key, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config = new pulumi.Config(project);
   const optionalSecret = (name: SecretKey) => (secretValue(name) ? config.requireSecret(name) : undefined);
-  const { schedules: _s, retentionDays: _r, restore: _x, environment: _e, ...rest } = settings;
+  const { schedules: _s, retentionDays: _r, restore: _x, environment: _e, access, ...rest } = settings;
   return {
     ...rest,
     stack,
     environment,
-    isProduction: isProductionEnvName(environment),
+    isProduction,
     schedules,
     retention,
     restore,
     targetNames,
+    access: access as AccessSettings,
     secrets: {
       sourceDbUrl: config.requireSecret("sourceDbUrl"),
       verifyDbUrl: config.requireSecret("verifyDbUrl"),
+      restoreDbUrl: config.requireSecret("restoreDbUrl"),
       minioAdminUser: config.requireSecret("minioAdminUser"),
       minioAdminPassword: config.requireSecret("minioAdminPassword"),
       productionDbUrl: optionalSecret("productionDbUrl"),
@@ -262,9 +322,16 @@ function parseSettings(project: string, raw: Record<string, string>, key: KeyNam
     if (name in SECRET_KEYS) continue;
     plain[name] = TEXT_KEYS.has(name) ? value : parseValue(value);
   }
-  const parsed = settingsSchema.safeParse(plain);
-  if (parsed.success) return parsed.data;
   const problems: string[] = [];
+  for (const [name, why] of Object.entries(REMOVED_KEYS)) {
+    if (name in plain) {
+      problems.push(`${key(name)}: ${why}`);
+      delete plain[name];
+    }
+  }
+  const parsed = settingsSchema.safeParse(plain);
+  if (parsed.success && problems.length === 0) return parsed.data;
+  if (parsed.success) throw new ConfigError(problems);
   for (const issue of parsed.error.issues) {
     if (issue.code === "unrecognized_keys") {
       for (const k of issue.keys) problems.push(`${key(...issue.path, k)}: not a known setting (see README.md, Deployment with Pulumi)`);
@@ -286,6 +353,111 @@ function checkSecrets(secretValue: (name: SecretKey) => string | undefined, key:
       if (spec.required) problems.push(`${key(name)}: required secret is not set: ${setIt}`);
     } else if (!isSecretConfig(key(name))) {
       problems.push(`${key(name)}: is stored as plain text; store it as a secret: ${setIt}`);
+    }
+  }
+}
+
+/** Every database URL secret by the key a problem names (`targetDbUrls.staging`), values unread
+ * by anything but the checks. */
+function dbUrlSecrets(secretValue: (name: SecretKey) => string | undefined): { path: string[]; value: string }[] {
+  const urls: { path: string[]; value: string }[] = [];
+  for (const [name, spec] of Object.entries(SECRET_KEYS) as [SecretKey, (typeof SECRET_KEYS)[SecretKey]][]) {
+    const value = secretValue(name);
+    if (!spec.dbUrl || value === undefined || value.trim() === "") continue;
+    if (name === "targetDbUrls") {
+      const parsed = parseValue(value);
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) continue; // reported by checkTargets
+      for (const [target, url] of Object.entries(parsed)) urls.push({ path: [name, target], value: typeof url === "string" ? url : "" });
+    } else {
+      urls.push({ path: [name], value });
+    }
+  }
+  return urls;
+}
+
+/** Object Lock is what protects backups and restore points: every stack has it. */
+function checkLocking(settings: Settings, key: KeyName, problems: string[]): void {
+  if (!settings.bucket.objectLocking) {
+    problems.push(
+      `${key("bucket", "objectLocking")}: must be true: every backup is locked for its type's retention and restore points are kept by extending that lock, ` +
+        "which a bucket without Object Lock cannot do (no key could then stop an overwritten or expired backup from going). " +
+        "Object Lock is fixed when a bucket is created: give db-backup:bucket.name a new bucket and copy the old backups over (README.md, The bucket)",
+    );
+  }
+}
+
+/** Database URLs are postgres:// URLs; a production stack speaks TLS everywhere, verified. */
+function checkTransport(
+  settings: Settings,
+  production: boolean,
+  secretValue: (name: SecretKey) => string | undefined,
+  key: KeyName,
+  problems: string[],
+): void {
+  for (const { path, value } of dbUrlSecrets(secretValue)) {
+    const problem = dbUrlProblem(value, production);
+    if (problem) problems.push(`${key(...path)}: ${problem}`);
+  }
+  if (settings.tls.caBundle !== undefined) {
+    const problem = caBundleProblem(settings.tls.caBundle);
+    if (problem) problems.push(`${key("tls", "caBundle")}: ${problem}`);
+  }
+  if (!production) return;
+  if (new URL(settings.minio.endpoint).protocol !== "https:") {
+    problems.push(`${key("minio", "endpoint")}: a production stack reaches S3 over https:// only (give the server's CA in db-backup:tls.caBundle unless a public CA signs it)`);
+  }
+  if (!settings.minio.ssl) problems.push(`${key("minio", "ssl")}: a production stack reaches MinIO's admin API over TLS only: set it to true`);
+  if (settings.natsUrl !== undefined && !settings.natsUrl.split(",").every((u) => u.trim().startsWith("tls://"))) {
+    problems.push(`${key("natsUrl")}: a production stack publishes events over TLS only: use tls://host:port`);
+  }
+}
+
+/** The egress peers must cover what the stack's settings say the pods talk to, where that can be
+ * told without DNS: in-cluster service names and IP literals. */
+function checkNetwork(settings: Settings, secretValue: (name: SecretKey) => string | undefined, key: KeyName, problems: string[]): void {
+  const network = settings.network;
+  const missing = (what: string, list: NetworkPeer[], why: string) => {
+    if (list.length === 0) problems.push(`${key("network", what)}: ${why}: add the peer (cidr or namespace, with ports)`);
+  };
+  if (settings.natsUrl) missing("nats", network.nats, "db-backup:natsUrl is set, so backups, drills and restores need to reach NATS");
+  if (settings.verifySchedule !== false) missing("verifyDb", network.verifyDb, "the weekly drill (verifySchedule) restores into verifyDbUrl's server");
+  if (secretValue("supabaseAccessToken") && settings.statusSchedule !== false) {
+    missing("supabaseApi", network.supabaseApi, "supabaseAccessToken is set, so the status check calls the Supabase Management API");
+  }
+  const inCluster = (what: string, host: string, list: NetworkPeer[], setting: string) => {
+    const namespace = serviceNamespace(host);
+    const namespaces = list.filter((p) => p.namespace !== undefined).map((p) => p.namespace);
+    if (namespace && namespaces.length > 0 && !namespaces.includes(namespace)) {
+      problems.push(`${key("network", what)}: ${setting} is a service in namespace ${namespace}, which no peer names (peers: ${namespaces.join(", ")})`);
+    }
+    // An IP literal must be inside a cidr peer, unless a namespace peer may hold it (a ClusterIP).
+    if (net.isIP(host) && namespaces.length === 0 && !peersCover(list, host)) problems.push(`${key("network", what)}: ${setting}'s address ${host} is inside no peer's cidr`);
+  };
+  inCluster("s3", new URL(settings.minio.endpoint).hostname.replace(/^\[|\]$/g, ""), network.s3, "db-backup:minio.endpoint");
+  if (settings.natsUrl && network.nats.length > 0) {
+    for (const url of settings.natsUrl.split(",")) {
+      const host = /^[a-z]+:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)/.exec(url.trim())?.[1]?.replace(/^\[|\]$/g, "");
+      if (host) inCluster("nats", host, network.nats, "db-backup:natsUrl");
+    }
+  }
+  // Database hosts are secrets: an IP literal is checked against the cidrs, and only the key is named.
+  const dbPeers: Record<string, [string, NetworkPeer[]]> = {
+    sourceDbUrl: ["sourceDb", network.sourceDb],
+    verifyDbUrl: ["verifyDb", network.verifyDb],
+    restoreDbUrl: ["restoreDb", network.restoreDb],
+    productionDbUrl: ["restoreDb", network.restoreDb],
+    targetDbUrls: ["restoreDb", network.restoreDb],
+  };
+  for (const { path, value } of dbUrlSecrets(secretValue)) {
+    const [what, list] = dbPeers[path[0]!]!;
+    const host = dbUrlHost(value);
+    if (host && net.isIP(host) && list.length > 0 && list.every((p) => p.cidr !== undefined) && !peersCover(list, host)) {
+      problems.push(`${key("network", what)}: the host of ${key(...path)} (an IP address) is inside no peer's cidr`);
+    } else if (host && serviceNamespace(host)) {
+      const namespaces = list.filter((p) => p.namespace !== undefined).map((p) => p.namespace);
+      if (namespaces.length > 0 && !namespaces.includes(serviceNamespace(host))) {
+        problems.push(`${key("network", what)}: the host of ${key(...path)} is a service in a namespace no peer names`);
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 // What runs by itself: a CronJob per scheduled backup type (`create --type <type>`), the weekly
 // restore drill (`verify`), and a staleness check (`status --max-age …`) whose failed Jobs are
-// what cluster alerting sees when backups stop.
+// what cluster alerting sees when backups stop. Each runs with its own workload's Secret.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupType } from "../../job/core/catalog";
@@ -20,50 +20,70 @@ export const cronJobName = (type: BackupType) => `db-backup-${type.replace(/_/g,
 export const VERIFY_CRONJOB = "db-backup-verify";
 export const STATUS_CRONJOB = "db-backup-status";
 
-export class BackupSchedules extends pulumi.ComponentResource {
-  readonly cronJobNames: string[] = [];
+export interface ScheduledWorkload {
+  name: string;
+  schedule: string;
+  workload: Workload;
+}
 
-  constructor(name: string, args: BackupSchedulesArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("db-backup:schedules:BackupSchedules", name, {}, opts);
-    const { runtime, deadlines } = args;
-    const add = (objectName: string, schedule: string, workload: Workload) => {
-      new k8s.batch.v1.CronJob(
-        `${name}-${objectName}`,
-        {
-          metadata: { name: objectName, namespace: args.namespace, labels: runtime.labels },
-          spec: cronJobSpec(runtime, workload, { schedule, timeZone: args.timeZone }),
-        },
-        { parent: this },
-      );
-      this.cronJobNames.push(objectName);
-    };
-
-    for (const [type, schedule] of Object.entries(args.schedules) as [BackupType, string][]) {
-      add(cronJobName(type), schedule, {
+/** The scheduled CronJobs (pure): the admission policy admits exactly their runs. */
+export function scheduledWorkloads(args: Omit<BackupSchedulesArgs, "runtime" | "namespace">): ScheduledWorkload[] {
+  const { deadlines } = args;
+  const list: ScheduledWorkload[] = [];
+  for (const [type, schedule] of Object.entries(args.schedules) as [BackupType, string][]) {
+    list.push({
+      name: cronJobName(type),
+      schedule,
+      workload: {
+        workload: "backup",
         component: `backup-${type.replace(/_/g, "-")}`,
         args: ["create", "--type", type],
         // One retry: a dropped connection should not cost a day's backup; Forbid keeps runs apart.
         backoffLimit: 1,
         activeDeadlineSeconds: deadlines.backupSeconds,
-      });
-    }
-    if (args.verifySchedule) {
-      add(VERIFY_CRONJOB, args.verifySchedule, {
-        component: "restore-drill",
-        args: ["verify"],
-        backoffLimit: 0,
-        activeDeadlineSeconds: deadlines.verifySeconds,
-      });
-    }
-    const maxAge = maxAgeArgument(args);
-    if (args.statusSchedule && maxAge) {
-      add(STATUS_CRONJOB, args.statusSchedule, {
+      },
+    });
+  }
+  if (args.verifySchedule) {
+    list.push({
+      name: VERIFY_CRONJOB,
+      schedule: args.verifySchedule,
+      workload: { workload: "verify", component: "restore-drill", args: ["verify"], backoffLimit: 0, activeDeadlineSeconds: deadlines.verifySeconds },
+    });
+  }
+  const maxAge = maxAgeArgument(args);
+  if (args.statusSchedule && maxAge) {
+    list.push({
+      name: STATUS_CRONJOB,
+      schedule: args.statusSchedule,
+      workload: {
+        workload: "status",
         component: "staleness-check",
         args: ["status", "--max-age", maxAge],
         // A failed check must stay failed: that failed Job is the alert.
         backoffLimit: 0,
         activeDeadlineSeconds: deadlines.statusSeconds,
-      });
+      },
+    });
+  }
+  return list;
+}
+
+export class BackupSchedules extends pulumi.ComponentResource {
+  readonly cronJobNames: string[] = [];
+
+  constructor(name: string, args: BackupSchedulesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("db-backup:schedules:BackupSchedules", name, {}, opts);
+    for (const { name: objectName, schedule, workload } of scheduledWorkloads(args)) {
+      new k8s.batch.v1.CronJob(
+        `${name}-${objectName}`,
+        {
+          metadata: { name: objectName, namespace: args.namespace, labels: args.runtime.labels },
+          spec: cronJobSpec(args.runtime, workload, { schedule, timeZone: args.timeZone }),
+        },
+        { parent: this },
+      );
+      this.cronJobNames.push(objectName);
     }
     this.registerOutputs({});
   }

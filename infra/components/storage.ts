@@ -1,12 +1,12 @@
-// The backup bucket and who may touch it: bucket (versioned, object-locked where configured,
-// never destroyed by Pulumi), lifecycle rules from the retention table, and the job's and the
-// operators' MinIO users with least-privilege policies.
+// The backup bucket and who may touch it: bucket (versioned, object-locked, never destroyed by
+// Pulumi), lifecycle rules from the retention table, and a MinIO user per workload (backup, verify,
+// status, restore, operator) with the least-privilege policy of policies.ts.
 import * as minio from "@pulumi/minio";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupType } from "../../job/core/catalog";
 import type { StackConfig } from "../config";
 import { lifecycleRules } from "../lifecycle";
-import { jobPolicy, operatorPolicy, type PolicyDocument } from "../policies";
+import { WORKLOADS, workloadPolicy, type PolicyDocument, type Workload } from "../policies";
 
 export interface BackupStorageArgs {
   bucket: StackConfig["bucket"];
@@ -25,8 +25,8 @@ export interface Credentials {
 
 export class BackupStorage extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
-  readonly job: Credentials;
-  readonly operator: Credentials;
+  /** Each workload's key: `<namePrefix>-<workload>` (MinIO generates the secret key). */
+  readonly credentials: Record<Workload, Credentials>;
 
   constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("db-backup:storage:BackupStorage", name, {}, opts);
@@ -66,13 +66,12 @@ export class BackupStorage extends pulumi.ComponentResource {
       { ...inside, dependsOn: [versioning] },
     );
 
-    this.job = this.user(`${name}-job`, `${args.namePrefix}-job`, jobPolicy(args.bucket.name, args.bucket.prefix), inside);
-    this.operator = this.user(
-      `${name}-operator`,
-      `${args.namePrefix}-operator`,
-      operatorPolicy(args.bucket.name, args.bucket.prefix),
-      inside,
-    );
+    this.credentials = Object.fromEntries(
+      WORKLOADS.map((workload) => [
+        workload,
+        this.user(`${name}-${workload}`, `${args.namePrefix}-${workload}`, workloadPolicy(workload, args.bucket.name, args.bucket.prefix, args.retention), inside),
+      ]),
+    ) as Record<Workload, Credentials>;
     this.registerOutputs({ bucketName: this.bucketName });
   }
 

@@ -35,6 +35,9 @@ export interface CapturedResource {
     retainOnDelete: boolean;
     importId: string;
     deleteBeforeReplace: boolean;
+    ignoreChanges: string[];
+    /** URNs this resource was told to wait for (`dependsOn`). */
+    dependsOn: string[];
     parent: string;
     provider: string;
   };
@@ -89,17 +92,20 @@ export function readStackFile(stack: string): StackFile {
 
 export const readStackConfig = (stack: string) => readStackFile(stack).config;
 
+/** The stand-in for a secret value; database URLs get one of a URL's shape (with the sslmode a
+ * production stack requires), so the program's checks pass without the real value. */
+export const PLACEHOLDER = "render-placeholder";
+const PLACEHOLDER_DB_URL = `postgres://${PLACEHOLDER}@${PLACEHOLDER}.invalid:5432/${PLACEHOLDER}?sslmode=verify-full`;
+
 /** Stand-ins for the secrets a stack has: the required ones, and the optional ones its
  * Pulumi.<stack>.yaml holds encrypted. They only ever show up masked. */
 export function placeholderSecrets(secure: Record<string, unknown> = {}): Partial<Record<SecretKey, string | Record<string, string>>> {
   const secrets: Partial<Record<SecretKey, string | Record<string, string>>> = {};
-  for (const [key, spec] of Object.entries(SECRET_KEYS) as [SecretKey, { required: boolean }][]) {
+  for (const [key, spec] of Object.entries(SECRET_KEYS) as [SecretKey, { required: boolean; dbUrl: boolean }][]) {
     const shape = secure[key];
     if (!spec.required && shape === undefined) continue;
-    secrets[key] =
-      shape !== null && typeof shape === "object"
-        ? Object.fromEntries(Object.keys(shape).map((k) => [k, "render-placeholder"]))
-        : "render-placeholder";
+    const value = spec.dbUrl ? PLACEHOLDER_DB_URL : PLACEHOLDER;
+    secrets[key] = shape !== null && typeof shape === "object" ? Object.fromEntries(Object.keys(shape).map((k) => [k, value])) : value;
   }
   return secrets;
 }
@@ -138,6 +144,8 @@ export async function runProgram(options: RunOptions): Promise<ProgramRun> {
       retainOnDelete: req.getRetainondelete() ?? false,
       importId: req.getImportid(),
       deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
+      dependsOn: req.getDependenciesList(),
       parent: req.getParent(),
       provider: req.getProvider(),
     });
@@ -185,6 +193,8 @@ interface RegisterRequest {
   getRetainondelete(): boolean | undefined;
   getImportid(): string;
   getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
   getParent(): string;
   getProvider(): string;
 }

@@ -3,9 +3,11 @@
 // as `node dist/db-backup.cjs` against the real PostgreSQL, S3 server and NATS. The daily CronJob
 // backs up, the drill verifies, the restore template restores, a repeated request is refused.
 //
-// Faithful where it matters: the S3 key the job runs with is the second test user, restricted by the
-// job's own policy (as a bucket policy, see policy-s3.test.ts); the drill's scratch server is a
-// second PostgreSQL cluster, because the job refuses to drill on the source's server.
+// Faithful where it matters: each pod takes its own workload's Secret, and the S3 key it runs with
+// is the second test user restricted by THAT workload's rendered policy (as a bucket policy, see
+// policy-s3.test.ts) — so the backup, drill, status and restore policies are each shown to allow
+// their workload's real work; the bucket has Object Lock, as every stack's has; the drill's scratch
+// server is a second PostgreSQL cluster, because the job refuses to drill on the source's server.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -13,12 +15,12 @@ import path from "node:path";
 import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../job/core/catalog";
-import { ENV } from "../../job/core/settings";
+import { ENV, retentionFromEnv } from "../../job/core/settings";
 import { PRE_MIGRATION_TEMPLATE, RESTORE_TEMPLATE, RESTORE_VARS } from "../../infra/components/restore";
 import { STATUS_CRONJOB, VERIFY_CRONJOB, cronJobName } from "../../infra/components/schedules";
-import { asBucketPolicy, jobPolicy } from "../../infra/policies";
+import { asBucketPolicy, workloadPolicy } from "../../infra/policies";
 import type { ProgramRun } from "../../infra/testing/capture";
-import { BUNDLE_PATH, JOB_COMMAND } from "../../infra/workload";
+import { BUNDLE_PATH, JOB_COMMAND, SECRET_NAMES } from "../../infra/workload";
 import { BUNDLE, runCli, type CliResult } from "../helpers/cli";
 import { TEST_SECRETS, object, stackRun } from "../helpers/infra-stacks";
 import { createDatabase, dropDatabase, sql, uniqueName } from "../helpers/pg";
@@ -30,6 +32,8 @@ const SCHEMA = "contract";
 const bucket = `dbb-infra-contract-${Date.now().toString(36)}`;
 const sourceDb = uniqueName("dbb_contract_src");
 const PRINCIPAL = "arn:aws:iam:::user/dbbackup-other";
+const s3Url = new URL(services.s3Endpoint);
+const owner = new Minio.Client({ endPoint: s3Url.hostname, port: Number(s3Url.port), useSSL: false, accessKey: services.s3AccessKey, secretKey: services.s3SecretKey, region: "us-east-1" });
 
 /** A second PostgreSQL cluster for the drill's scratch databases (a server other than the source's). */
 class ScratchServer {
@@ -76,10 +80,14 @@ function invocation(run: ProgramRun, kind: "CronJob" | "Job", name: string, set:
   Object.assign(env, keys, set); // `kubectl set env` replaces values; keys: the S3 key that exists here
   const expand = (arg: string) => arg.replace(/\$\((\w+)\)/g, (whole, v: string) => (v in env ? env[v]! : whole));
   expect(container.command).toEqual(JOB_COMMAND);
-  return { args: (container.args as string[]).map(expand), env };
+  const secret = (container.envFrom as { secretRef?: { name: string } }[]).find((e) => e.secretRef)!.secretRef!.name;
+  const workload = (Object.entries(SECRET_NAMES).find(([, name]) => name === secret)?.[0] ?? "none") as keyof typeof SECRET_NAMES;
+  return { args: (container.args as string[]).map(expand), env, workload };
 }
 
-async function run(call: { args: string[]; env: Record<string, string> }): Promise<CliResult> {
+/** The S3 user gets the rendered policy of the workload whose Secret the pod takes, for this run. */
+async function run(call: { args: string[]; env: Record<string, string>; workload: keyof typeof SECRET_NAMES }): Promise<CliResult> {
+  await owner.setBucketPolicy(bucket, JSON.stringify(asBucketPolicy(workloadPolicy(call.workload, bucket, PREFIX, retentionFromEnv(call.env)), PRINCIPAL)));
   // The container's PATH has the PostgreSQL client tools; here they are on the host's PATH.
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: os.tmpdir(), TZ: "UTC", ...call.env };
   return runCli(call.args, env, { timeoutMs: 180_000 });
@@ -103,21 +111,26 @@ describe("container contract: the rendered CronJobs run the real bundle against 
     await sql(sourceDb, `CREATE SCHEMA ${SCHEMA}; CREATE TABLE ${SCHEMA}.items (id int PRIMARY KEY, name text NOT NULL);
       INSERT INTO ${SCHEMA}.items SELECT g, 'item ' || g FROM generate_series(1, 50) g;`);
 
-    const endpoint = new URL(services.s3Endpoint);
-    const owner = new Minio.Client({ endPoint: endpoint.hostname, port: Number(endpoint.port), useSSL: false, accessKey: services.s3AccessKey, secretKey: services.s3SecretKey, region: "us-east-1" });
-    await owner.makeBucket(bucket, "us-east-1");
-    await owner.setBucketVersioning(bucket, { Status: "Enabled" });
-    await owner.setBucketPolicy(bucket, JSON.stringify(asBucketPolicy(jobPolicy(bucket, PREFIX), PRINCIPAL)));
+    await owner.makeBucket(bucket, "us-east-1", { ObjectLocking: true }); // as every stack's bucket
     keys = { [ENV.accessKey]: services.s3OtherAccessKey, [ENV.secretKey]: services.s3OtherSecretKey };
 
     program = await stackRun("dev", {
       set: {
         "db-backup:bucket": { name: bucket, prefix: PREFIX },
-        "db-backup:minio": { server: `${endpoint.hostname}:${endpoint.port}`, ssl: false, endpoint: services.s3Endpoint },
+        "db-backup:minio": { server: `${s3Url.hostname}:${s3Url.port}`, ssl: false, endpoint: services.s3Endpoint },
         "db-backup:natsUrl": services.natsUrl,
         "db-backup:schemas": [SCHEMA],
+        // Where these services are, as a stack would say it (NetworkPolicies; checked against the URLs).
+        "db-backup:network": {
+          s3: [{ cidr: "127.0.0.1/32", ports: [Number(s3Url.port)] }],
+          nats: [{ cidr: "127.0.0.1/32", ports: [Number(new URL(services.natsUrl).port)] }],
+          sourceDb: [{ cidr: "127.0.0.1/32", ports: [Number(new URL(sourceUrl).port || 5432)] }],
+          verifyDb: [{ cidr: "127.0.0.1/32", ports: [scratch.port] }],
+          restoreDb: [{ cidr: "127.0.0.1/32", ports: [Number(new URL(sourceUrl).port || 5432)] }],
+        },
       },
-      secrets: { ...TEST_SECRETS, sourceDbUrl: sourceUrl, verifyDbUrl: scratch.url },
+      // The source is also the restore target here (restoreDbUrl): trust auth, one role.
+      secrets: { ...TEST_SECRETS, sourceDbUrl: sourceUrl, verifyDbUrl: scratch.url, restoreDbUrl: sourceUrl },
     });
   }, 120_000);
 
@@ -130,7 +143,7 @@ describe("container contract: the rendered CronJobs run the real bundle against 
   it("the daily CronJob makes a daily backup", async () => {
     const result = await run(invocation(program, "CronJob", cronJobName("daily"), {}, keys));
     expect(result.code, explain(result)).toBe(EXIT_CODES.ok);
-    const list = await run({ args: ["list", "--type", "daily", "--json"], env: invocation(program, "CronJob", cronJobName("daily"), {}, keys).env });
+    const list = await run({ ...invocation(program, "CronJob", cronJobName("daily"), {}, keys), args: ["list", "--type", "daily", "--json"] });
     expect(list.code, explain(list)).toBe(EXIT_CODES.ok);
     const backups = JSON.parse(list.stdout) as { id: string; type: string }[] | { backups: { id: string; type: string }[] };
     const entries = Array.isArray(backups) ? backups : backups.backups;

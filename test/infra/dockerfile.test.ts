@@ -1,7 +1,9 @@
 // job/Dockerfile, checked as far as possible without a Docker engine: base pinned by digest, the
 // build arguments the program passes are the ones it needs, a non-root user, and the bundle it
 // copies is the one `npm run build` writes (vitest's global setup runs the build first).
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUILD_CONTEXT, DOCKERFILE } from "../../infra/components/image";
@@ -63,6 +65,48 @@ describe("job/Dockerfile", () => {
     expect(run).toContain("rm -rf /var/lib/apt/lists/*");
     expect(run).not.toMatch(/\bnpm\b|\bnpx\b/);
     expect(all("ENV").map((i) => i.args).join(" ")).toContain("/usr/lib/postgresql/${PG_MAJOR}/bin");
+  });
+
+  it("trusts the PostgreSQL apt key only by its fingerprint: the check passes the real key and fails the build on any other", () => {
+    const run = all("RUN").map((i) => i.args).join(" && ");
+    const steps = run.split(/\s+&&\s+/);
+    expect(steps).toContain("PGDG_FINGERPRINT=B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8"); // ACCC4CF8's, as postgresql.org publishes it
+    const from = steps.findIndex((s) => s.startsWith("export GNUPGHOME="));
+    const to = steps.findIndex((s) => s.startsWith("if ["));
+    expect(from, "the key check").toBeGreaterThan(steps.findIndex((s) => s.startsWith("curl ")));
+    expect(to).toBeGreaterThan(from);
+    // The key is trusted (signed-by) only after the check, and the check ends the build on a mismatch.
+    expect(steps.findIndex((s) => s.includes("signed-by="))).toBeGreaterThan(to);
+    expect(steps[to]).toMatch(/exit 1; fi$/);
+    expect(steps[to + 1]).toBe('rm -rf "$GNUPGHOME"');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dbb-pgdg-"));
+    // mktemp (GNUPGHOME) under `dir`, so a refused check leaves nothing behind either.
+    const check = (keyFile: string) =>
+      spawnSync("bash", ["-c", ["set -e", `key=${JSON.stringify(keyFile)}`, "PGDG_FINGERPRINT=B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8", steps.slice(from, to + 2).join(" && ")].join("\n")], {
+        encoding: "utf8",
+        env: { ...process.env, TMPDIR: dir },
+      });
+    expect(spawnSync("gpg", ["--version"]).status, "gpg (Debian's gnupg) runs the key check").toBe(0);
+    // The real key, as Debian's postgresql-common ships it (installed with PostgreSQL for the tests).
+    const real = "/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc";
+    expect(fs.existsSync(real), real).toBe(true);
+    try {
+      const passed = check(real);
+      expect(passed.status, passed.stderr).toBe(0);
+      // Another key (Debian's own archive key), and the real key with another one appended: refused.
+      const home = fs.mkdtempSync(path.join(dir, "gnupg-"));
+      const other = execFileSync("gpg", ["--homedir", home, "--batch", "--no-default-keyring", "--keyring", "/usr/share/keyrings/debian-archive-bookworm-stable.gpg", "--export", "--armor"], { encoding: "utf8" });
+      fs.writeFileSync(path.join(dir, "other.asc"), other);
+      fs.writeFileSync(path.join(dir, "both.asc"), fs.readFileSync(real, "utf8") + other);
+      for (const file of ["other.asc", "both.asc"]) {
+        const refused = check(path.join(dir, file));
+        expect(refused.status, file).toBe(1);
+        expect(refused.stderr, file).toContain("apt.postgresql.org key is not B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8");
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(run).toContain("apt-get purge -y curl gnupg");
   });
 
   it("runs as a non-root user: the pods' runAsUser", () => {

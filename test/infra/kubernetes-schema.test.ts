@@ -1,10 +1,13 @@
 // Every Kubernetes object the program creates, in every stack (and with a config-driven restore),
 // validated against the official Kubernetes OpenAPI schema by kubernetes-models.
+import { ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1";
 import { Job, CronJob } from "kubernetes-models/batch/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
+import { Role, RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, Secret, ServiceAccount } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../infra/testing/capture";
-import { kubernetesObjects, stackRun } from "../helpers/infra-stacks";
+import { TEST_CA, kubernetesObjects, stackRun } from "../helpers/infra-stacks";
 
 type Model = { validate(): void };
 const MODELS: Record<string, new (data: any) => Model> = {
@@ -14,6 +17,11 @@ const MODELS: Record<string, new (data: any) => Model> = {
   "v1/Secret": Secret,
   "batch/v1/CronJob": CronJob,
   "batch/v1/Job": Job,
+  "rbac.authorization.k8s.io/v1/Role": Role,
+  "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": ValidatingAdmissionPolicy,
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": ValidatingAdmissionPolicyBinding,
 };
 
 function validate(manifest: any): void {
@@ -28,7 +36,12 @@ beforeAll(async () => {
   runs.push(await stackRun("prod"));
   runs.push(
     await stackRun("prod", {
-      set: { "db-backup:restore": { backupId: "backup_20250607_120000", requestId: "schema-check", approvedBy: "alice" } },
+      set: {
+        "db-backup:restore": { backupId: "backup_20250607_120000", requestId: "schema-check", approvedBy: "alice" },
+        // every optional object: the CA ConfigMap, all three RoleBindings, break-glass match conditions
+        "db-backup:tls": { caBundle: TEST_CA },
+        "db-backup:access": { viewers: { groups: ["a"] }, restorers: { users: ["b"] }, breakGlass: { users: ["c"], groups: ["d"] } },
+      },
     }),
   );
 });
@@ -44,8 +57,9 @@ describe("Kubernetes objects against the official schema", () => {
         checked++;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(9 + 10 + 11);
-    expect(runs[2]!.resources.some((r) => r.inputs.kind === "Job")).toBe(true);
+    expect(checked).toBe(26 + 27 + 30);
+    const kinds = new Set(runs[2]!.resources.map((r) => `${r.inputs.apiVersion}/${r.inputs.kind}`).filter((k) => !k.startsWith("undefined")));
+    expect([...kinds].sort(), "every kind the program makes has a schema, and the last run makes them all").toEqual(Object.keys(MODELS).sort());
   });
 
   it("the validator really rejects broken objects (wrong type, missing required field)", () => {
@@ -58,5 +72,14 @@ describe("Kubernetes objects against the official schema", () => {
     const noSchedule = structuredClone(kubernetesObjects(runs[1]!).find((o) => o.inputs.kind === "CronJob")!.inputs);
     delete noSchedule.spec.schedule;
     expect(() => validate(noSchedule)).toThrow(/schedule/);
+    const badPolicy = structuredClone(kubernetesObjects(runs[1]!).find((o) => o.inputs.kind === "ValidatingAdmissionPolicy")!.inputs);
+    badPolicy.spec.failurePolicy = 7;
+    expect(() => validate(badPolicy)).toThrow(/failurePolicy/);
+    const badNetwork = structuredClone(kubernetesObjects(runs[1]!).find((o) => o.inputs.kind === "NetworkPolicy")!.inputs);
+    delete badNetwork.spec.podSelector;
+    expect(() => validate(badNetwork)).toThrow(/podSelector/);
+    const badRole = structuredClone(kubernetesObjects(runs[1]!).find((o) => o.inputs.kind === "Role")!.inputs);
+    delete badRole.rules[0].verbs;
+    expect(() => validate(badRole)).toThrow(/verbs/);
   });
 });

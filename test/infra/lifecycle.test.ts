@@ -1,7 +1,8 @@
-// The lifecycle rules come from the catalog's retention table (no number typed twice), match the
-// expiry tag so protected restore points never expire, and translate to valid S3 lifecycle rules.
+// The lifecycle rules come from the catalog's retention table (no number typed twice), match no
+// tag (a key with tagging rights could otherwise steer them), keep a noncurrent version at least as
+// long as its lock, and translate to valid S3 lifecycle rules.
 import { describe, expect, it } from "vitest";
-import { BACKUP_TYPES, EXPIRY_TAG, backupTypes, objectLayout, retentionRules } from "../../job/core/catalog";
+import { BACKUP_TYPES, backupTypes, longestRetentionDays, objectLayout, retentionRules } from "../../job/core/catalog";
 import { NONCURRENT_GRACE_DAYS, lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
 
 const PREFIX = "supabase";
@@ -9,53 +10,70 @@ const PREFIX = "supabase";
 describe("lifecycleRules", () => {
   const rules = lifecycleRules(PREFIX, retentionRules());
 
-  it("expires each type's tagged current versions after the catalog's retention, and their noncurrent versions after the grace", () => {
+  it("expires each type's current versions after its retention, and keeps a noncurrent version as long again", () => {
     for (const type of BACKUP_TYPES) {
-      const rule = rules.find((r) => r.id === `${type}-expire`);
-      expect(rule, type).toEqual({
+      expect(rules.find((r) => r.id === `${type}-expire`), type).toEqual({
         id: `${type}-expire`,
         status: "Enabled",
         filter: objectLayout.typeFolder(PREFIX, type),
-        tags: { [EXPIRY_TAG.key]: EXPIRY_TAG.value },
         expiration: `${backupTypes[type].retentionDays}d`,
-        noncurrentVersionExpirationDays: NONCURRENT_GRACE_DAYS,
+        noncurrentVersionExpirationDays: backupTypes[type].retentionDays,
       });
     }
   });
 
-  it("cleans up expired delete markers per type, in a rule without a tag filter (S3 refuses both together)", () => {
+  it("no rule matches a tag, and no noncurrent backup version goes before its type's retention", () => {
+    for (const rule of rules) expect(Object.keys(rule).sort()).not.toContain("tags");
     for (const type of BACKUP_TYPES) {
-      expect(rules.find((r) => r.id === `${type}-delete-markers`)).toEqual({
-        id: `${type}-delete-markers`,
-        status: "Enabled",
-        filter: objectLayout.typeFolder(PREFIX, type),
-        expiration: "DeleteMarker",
-      });
+      for (const rule of rules.filter((r) => objectLayout.typeFolder(PREFIX, type).startsWith(r.filter) || r.filter.startsWith(objectLayout.typeFolder(PREFIX, type)))) {
+        if (rule.noncurrentVersionExpirationDays !== undefined) expect(rule.noncurrentVersionExpirationDays, rule.id).toBeGreaterThanOrEqual(backupTypes[type].retentionDays);
+        if (/^\d+d$/.test(rule.expiration ?? "")) expect(Number.parseInt(rule.expiration!), rule.id).toBeGreaterThanOrEqual(backupTypes[type].retentionDays);
+      }
     }
-    for (const rule of rules.filter((r) => r.expiration === "DeleteMarker")) expect(rule.tags).toBeUndefined();
   });
 
-  it("expires the noncurrent versions each new latest.sql.gz leaves behind, never the current one", () => {
+  it("cleans up lone delete markers per folder, in rules of their own (S3 takes ExpiredObjectDeleteMarker alone)", () => {
+    for (const folder of [...BACKUP_TYPES, "runs", "verifications"]) {
+      const rule = rules.find((r) => r.id === `${folder}-delete-markers`);
+      expect(rule, folder).toMatchObject({ status: "Enabled", expiration: "DeleteMarker" });
+      expect(rule!.noncurrentVersionExpirationDays).toBeUndefined();
+    }
+  });
+
+  it("run markers go after the shortest retention, drill verdicts after the longest; request records never", () => {
+    const longer = retentionRules({ daily: 14, monthly: 400 });
+    const r = lifecycleRules(PREFIX, longer);
+    expect(r.find((x) => x.id === "runs-expire")).toMatchObject({ filter: objectLayout.runsFolder(PREFIX), expiration: "14d", noncurrentVersionExpirationDays: 14 });
+    expect(r.find((x) => x.id === "verifications-expire")).toMatchObject({
+      filter: objectLayout.verificationsFolder(PREFIX),
+      expiration: `${longestRetentionDays(longer)}d`,
+      noncurrentVersionExpirationDays: 400,
+    });
+    for (const rule of r) expect(objectLayout.requestKey(PREFIX, "inc-42").startsWith(rule.filter), rule.id).toBe(false);
+  });
+
+  it("a replaced latest.json, and the legacy latest.sql.gz, go a day after they became noncurrent; the current ones never", () => {
     expect(rules.find((r) => r.id === "latest-noncurrent")).toEqual({
       id: "latest-noncurrent",
       status: "Enabled",
       filter: objectLayout.latestKey(PREFIX),
       noncurrentVersionExpirationDays: NONCURRENT_GRACE_DAYS,
     });
+    expect(rules.find((r) => r.id === "legacy-latest-noncurrent")).toEqual({
+      id: "legacy-latest-noncurrent",
+      status: "Enabled",
+      filter: objectLayout.legacyLatestKey(PREFIX),
+      noncurrentVersionExpirationDays: NONCURRENT_GRACE_DAYS,
+    });
+    expect(objectLayout.latestKey(PREFIX)).toBe("supabase/latest.json");
   });
 
-  it("every rule that expires current data (days) matches the expiry tag; nothing else expires current data", () => {
-    const expiring = rules.filter((r) => /^\d+d$/.test(r.expiration ?? ""));
-    expect(expiring).toHaveLength(BACKUP_TYPES.length);
-    for (const rule of expiring) expect(rule.tags).toEqual({ [EXPIRY_TAG.key]: EXPIRY_TAG.value });
-    expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
-  });
-
-  it("follows a stack's lengthened retention", () => {
+  it("follows a stack's lengthened retention; ids are unique", () => {
     const longer = lifecycleRules("other/prefix", retentionRules({ monthly: 400, pre_migration: 180 }));
-    expect(longer.find((r) => r.id === "monthly-expire")?.expiration).toBe("400d");
+    expect(longer.find((r) => r.id === "monthly-expire")).toMatchObject({ expiration: "400d", noncurrentVersionExpirationDays: 400 });
     expect(longer.find((r) => r.id === "pre_migration-expire")?.expiration).toBe("180d");
     expect(longer.find((r) => r.id === "daily-expire")?.filter).toBe("other/prefix/daily/");
+    expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
   });
 });
 
@@ -65,9 +83,9 @@ describe("toS3Lifecycle", () => {
     expect(s3.Rule.find((r) => r.ID === "daily-expire")).toEqual({
       ID: "daily-expire",
       Status: "Enabled",
-      Filter: { And: { Prefix: "supabase/daily/", Tag: [{ Key: EXPIRY_TAG.key, Value: EXPIRY_TAG.value }] } },
+      Filter: { Prefix: "supabase/daily/" },
       Expiration: { Days: backupTypes.daily.retentionDays },
-      NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_GRACE_DAYS },
+      NoncurrentVersionExpiration: { NoncurrentDays: backupTypes.daily.retentionDays },
     });
     expect(s3.Rule.find((r) => r.ID === "daily-delete-markers")).toEqual({
       ID: "daily-delete-markers",
@@ -78,7 +96,7 @@ describe("toS3Lifecycle", () => {
     expect(s3.Rule.find((r) => r.ID === "latest-noncurrent")).toEqual({
       ID: "latest-noncurrent",
       Status: "Enabled",
-      Filter: { Prefix: "supabase/latest.sql.gz" },
+      Filter: { Prefix: "supabase/latest.json" },
       NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_GRACE_DAYS },
     });
   });

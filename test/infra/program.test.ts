@@ -2,13 +2,13 @@
 // stack creates, and proof that the mocks (not echoed inputs) answered.
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { EXPIRY_TAG, retentionRules } from "../../job/core/catalog";
+import { retentionRules } from "../../job/core/catalog";
 import { ENV, retentionFromEnv } from "../../job/core/settings";
 import { lifecycleRules } from "../../infra/lifecycle";
-import { jobPolicy, operatorPolicy } from "../../infra/policies";
-import { MASK, MOCK_IMAGE_DIGEST, PROJECT, type ProgramRun } from "../../infra/testing/capture";
-import { APP_UID, JOB_COMMAND } from "../../infra/workload";
-import { SECRET_VALUES, TEST_SECRETS, object, objectsOfKind, ofType, podTemplates, stackRun } from "../helpers/infra-stacks";
+import { WORKLOADS, workloadPolicy } from "../../infra/policies";
+import { MASK, MOCK_IMAGE_DIGEST, PROJECT, readStackConfig, type ProgramRun } from "../../infra/testing/capture";
+import { AD_HOC_JOB_TTL_SECONDS, APP_UID, JOB_COMMAND, SECRET_NAMES } from "../../infra/workload";
+import { PROD_SECRETS, SECRET_VALUES, TEST_SECRETS, object, objectsOfKind, ofType, podTemplates, stackRun } from "../helpers/infra-stacks";
 
 let dev: ProgramRun;
 let prod: ProgramRun;
@@ -18,6 +18,8 @@ beforeAll(async () => {
 });
 
 const bucketOf = (run: ProgramRun) => ofType(run, "minio:index/s3Bucket:S3Bucket")[0]!;
+/** Pulumi.dev.yaml's network settings, to extend in a test. */
+const devNetwork = () => JSON.parse(readStackConfig("dev")["db-backup:network"]!) as Record<string, unknown>;
 
 describe("the mocks really ran", () => {
   it("answered every registration, and their answers flowed back into the program", () => {
@@ -42,9 +44,11 @@ describe("bucket", () => {
     }
   });
 
-  it("has object locking in prod only, as the stacks' config says", () => {
+  it("has Object Lock in every stack, and by default", async () => {
     expect(bucketOf(prod).inputs).toMatchObject({ bucket: "db-backups-prod", objectLocking: true });
-    expect(bucketOf(dev).inputs).toMatchObject({ bucket: "db-backups-dev", objectLocking: false });
+    expect(bucketOf(dev).inputs).toMatchObject({ bucket: "db-backups-dev", objectLocking: true });
+    const unset = await stackRun("dev", { set: { "db-backup:bucket": { name: "db-backups-dev", prefix: "supabase" } } });
+    expect(bucketOf(unset).inputs.objectLocking).toBe(true);
   });
 
   it("adopts an existing bucket when bucket.adopt is set (import by name)", async () => {
@@ -57,25 +61,21 @@ describe("bucket", () => {
     const rules = (run: ProgramRun) => ofType(run, "minio:index/ilmPolicy:IlmPolicy")[0]!.inputs.rules;
     expect(rules(dev)).toEqual(lifecycleRules("supabase", retentionRules()));
     expect(rules(prod)).toEqual(lifecycleRules("supabase", retentionRules({ monthly: 400, pre_migration: 180 })));
-    for (const rule of rules(prod).filter((r: { expiration?: string }) => /d$/.test(r.expiration ?? ""))) {
-      expect(rule.tags).toEqual({ [EXPIRY_TAG.key]: EXPIRY_TAG.value });
-    }
+    for (const rule of rules(prod)) expect(rule.tags, rule.id).toBeUndefined();
   });
 
-  it("the job and operator users get exactly the pure policies, attached to them", () => {
+  it("a MinIO user per workload (backup, verify, status, restore, operator), each with exactly its pure policy", () => {
     for (const run of [dev, prod]) {
       const bucket = bucketOf(run).inputs.bucket;
+      const retention = run === prod ? retentionRules({ monthly: 400, pre_migration: 180 }) : retentionRules();
       const policies = ofType(run, "minio:index/iamPolicy:IamPolicy");
-      const policyOf = (suffix: string) => JSON.parse(policies.find((p) => p.inputs.name.endsWith(suffix))!.inputs.policy);
-      expect(policyOf("-job")).toEqual(jobPolicy(bucket, "supabase"));
-      expect(policyOf("-operator")).toEqual(operatorPolicy(bucket, "supabase"));
+      expect(policies.map((p) => p.inputs.name).sort()).toEqual(WORKLOADS.map((w) => `db-backup-${run.stack}-${w}`).sort());
+      for (const w of WORKLOADS) {
+        const policy = JSON.parse(policies.find((p) => p.inputs.name === `db-backup-${run.stack}-${w}`)!.inputs.policy);
+        expect(policy, w).toEqual(workloadPolicy(w, bucket, "supabase", retention));
+      }
       const attachments = ofType(run, "minio:index/iamUserPolicyAttachment:IamUserPolicyAttachment").map((a) => a.inputs);
-      expect(attachments).toEqual(
-        expect.arrayContaining([
-          { userName: `db-backup-${run.stack}-job`, policyName: `db-backup-${run.stack}-job` },
-          { userName: `db-backup-${run.stack}-operator`, policyName: `db-backup-${run.stack}-operator` },
-        ]),
-      );
+      expect(attachments).toEqual(WORKLOADS.map((w) => ({ userName: `db-backup-${run.stack}-${w}`, policyName: `db-backup-${run.stack}-${w}` })));
     }
   });
 
@@ -126,6 +126,7 @@ describe("Kubernetes objects", () => {
     for (const run of [dev, prod]) {
       for (const { owner, spec, jobSpec } of podTemplates(run)) {
         expect(spec.automountServiceAccountToken, owner).toBe(false);
+        expect(spec.enableServiceLinks, owner).toBe(false);
         expect(spec.restartPolicy, owner).toBe("Never");
         expect(spec.securityContext, owner).toMatchObject({ runAsNonRoot: true, runAsUser: APP_UID, seccompProfile: { type: "RuntimeDefault" } });
         expect(spec.containers, owner).toHaveLength(1);
@@ -157,6 +158,29 @@ describe("Kubernetes objects", () => {
     expect(object(prod, "CronJob", "db-restore").inputs.spec.jobTemplate.spec.backoffLimit).toBe(0);
   });
 
+  it("each pod takes the shared settings and its own workload's Secret only; ad-hoc Jobs clean up after a week", () => {
+    const expected: Record<string, keyof typeof SECRET_NAMES> = {
+      "db-backup-daily": "backup",
+      "db-backup-monthly": "backup",
+      "db-backup-pre-migration": "backup",
+      "db-backup-verify": "verify",
+      "db-backup-status": "status",
+      "db-restore": "restore",
+    };
+    for (const { owner, spec } of podTemplates(prod)) {
+      const workload = expected[owner.split("/")[1]!]!;
+      expect(spec.containers[0].envFrom, owner).toEqual([{ configMapRef: { name: "db-backup-settings" } }, { secretRef: { name: SECRET_NAMES[workload] } }]);
+    }
+    // ttlSecondsAfterFinished on the templates' jobTemplate (inherited by `kubectl create job --from`),
+    // never on the scheduled CronJobs, whose history limits keep their last runs.
+    for (const name of ["db-restore", "db-backup-pre-migration"]) {
+      expect(object(prod, "CronJob", name).inputs.spec.jobTemplate.spec.ttlSecondsAfterFinished, name).toBe(AD_HOC_JOB_TTL_SECONDS);
+    }
+    for (const name of ["db-backup-daily", "db-backup-monthly", "db-backup-verify", "db-backup-status"]) {
+      expect(object(prod, "CronJob", name).inputs.spec.jobTemplate.spec.ttlSecondsAfterFinished, name).toBeUndefined();
+    }
+  });
+
   it("namespace enforces restricted Pod Security; the ServiceAccount has no token", () => {
     expect(object(prod, "Namespace", "db-backup").inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     expect(object(prod, "ServiceAccount", "db-backup").inputs.automountServiceAccountToken).toBe(false);
@@ -169,7 +193,9 @@ describe("Kubernetes objects", () => {
       [ENV.bucket]: "db-backups-prod",
       [ENV.prefix]: "supabase",
       [ENV.schemas]: "pmoves_core,archon",
-      [ENV.natsUrl]: "nats://nats.nats.svc.cluster.local:4222",
+      [ENV.natsUrl]: "tls://nats.nats.svc.cluster.local:4222",
+      // production's identity, not its credentials
+      [ENV.productionDbId]: "7301234567890123456/postgres",
       // prod lengthens pre_migration and monthly (Pulumi.prod.yaml); the job reads it back below
       [ENV.retentionDays]: "daily=7,manual=30,pre_migration=180,monthly=400",
     });
@@ -184,23 +210,66 @@ describe("Kubernetes objects", () => {
     }
   });
 
-  it("Secret holds URLs and the job's key as Pulumi secrets; nothing secret appears anywhere else", () => {
-    const secret = object(prod, "Secret", "db-backup-secrets");
-    expect(secret.secretPaths).toEqual(["stringData"]);
-    expect(secret.inputs.stringData).toEqual({
-      [ENV.accessKey]: "db-backup-prod-job",
-      [ENV.secretKey]: "mock-generated-secret-for-db-backup-prod-job",
-      [ENV.sourceDbUrl]: TEST_SECRETS.sourceDbUrl,
-      [ENV.verifyDbUrl]: TEST_SECRETS.verifyDbUrl,
-      PROD_DB_URL: TEST_SECRETS.sourceDbUrl, // `--target prod` restores into this environment's database
-      [ENV.productionDbUrl]: TEST_SECRETS.sourceDbUrl, // prod's own database counts as production by URL too
-    });
-    for (const value of Object.values(secret.masked.stringData)) expect(value).toBe(MASK);
+  it("one Secret per workload, each holding only what that workload needs, as Pulumi secrets", () => {
+    const data = (run: ProgramRun, workload: keyof typeof SECRET_NAMES) => object(run, "Secret", SECRET_NAMES[workload]);
+    const key = (w: string) => ({ [ENV.accessKey]: `db-backup-prod-${w}`, [ENV.secretKey]: `mock-generated-secret-for-db-backup-prod-${w}` });
+    expect(objectsOfKind(prod, "Secret").map((s) => s.inputs.metadata.name).sort()).toEqual(Object.values(SECRET_NAMES).sort());
+    // Backups: the source (a read-only role) and the backup key.
+    expect(data(prod, "backup").inputs.stringData).toEqual({ ...key("backup"), [ENV.sourceDbUrl]: PROD_SECRETS.sourceDbUrl });
+    // The drill: the scratch server and the verify key.
+    expect(data(prod, "verify").inputs.stringData).toEqual({ ...key("verify"), [ENV.verifyDbUrl]: PROD_SECRETS.verifyDbUrl });
+    // The status check: the read-only status key, no database credential at all.
+    expect(data(prod, "status").inputs.stringData).toEqual(key("status"));
+    // Restores alone hold a write URL: the environment's own (`--target prod`). prod recognises
+    // production by productionDbId (ConfigMap), so no PRODUCTION_DB_URL.
+    expect(data(prod, "restore").inputs.stringData).toEqual({ ...key("restore"), PROD_DB_URL: PROD_SECRETS.restoreDbUrl });
     for (const run of [dev, prod]) {
+      for (const secret of objectsOfKind(run, "Secret")) {
+        expect(secret.secretPaths, secret.inputs.metadata.name).toEqual(["stringData"]);
+        for (const value of Object.values(secret.masked.stringData)) expect(value).toBe(MASK);
+      }
       const everythingMasked = JSON.stringify(run.resources.map((r) => r.masked));
-      for (const value of [...SECRET_VALUES, "mock-generated-secret-for"]) expect(everythingMasked).not.toContain(value);
+      for (const value of [...SECRET_VALUES, ...Object.values(PROD_SECRETS), "mock-generated-secret-for"]) expect(everythingMasked).not.toContain(value);
+      // Write URLs only in the restore Secret; the source URL only in the backup Secret.
+      for (const secret of objectsOfKind(run, "Secret")) {
+        const text = JSON.stringify(secret.inputs.stringData);
+        const name = secret.inputs.metadata.name;
+        expect(text.includes("write-pass-41c6d2"), name).toBe(name === SECRET_NAMES.restore);
+        expect(text.includes("src-pass-3f9a1c"), name).toBe(name === SECRET_NAMES.backup);
+        expect(text.includes("scratch-pass-8d2e4b"), name).toBe(name === SECRET_NAMES.verify);
+      }
     }
-    expect(object(dev, "Secret", "db-backup-secrets").inputs.stringData).not.toHaveProperty(ENV.productionDbUrl);
+    expect(data(dev, "restore").inputs.stringData).toEqual({ ...{ [ENV.accessKey]: "db-backup-dev-restore", [ENV.secretKey]: "mock-generated-secret-for-db-backup-dev-restore" }, DEV_DB_URL: TEST_SECRETS.restoreDbUrl });
+  });
+
+  it("optional secrets go to the workloads that use them: NATS to publishers, the Supabase token to the status check", async () => {
+    const run = await stackRun("dev", {
+      secrets: { ...TEST_SECRETS, natsToken: "nats-token-9e1f", supabaseAccessToken: "sbp-token-77aa" },
+      set: { "db-backup:network": { ...devNetwork(), supabaseApi: [{ cidr: "0.0.0.0/0", ports: [443] }] }, "db-backup:supabaseProjectId": "abcdefghijklmnop" },
+    });
+    const keys = (w: keyof typeof SECRET_NAMES) => Object.keys(object(run, "Secret", SECRET_NAMES[w]).inputs.stringData).sort();
+    expect(keys("backup")).toContain(ENV.natsToken);
+    expect(keys("verify")).toContain(ENV.natsToken);
+    expect(keys("restore")).toContain(ENV.natsToken);
+    expect(keys("status")).toEqual([ENV.accessKey, ENV.secretKey, ENV.supabaseAccessToken].sort());
+    for (const w of ["backup", "verify", "restore"] as const) expect(keys(w)).not.toContain(ENV.supabaseAccessToken);
+  });
+
+  it("a dev stack recognises production by identity and never holds production's credentials; productionDbUrl is the restore-only fallback", async () => {
+    expect(object(dev, "ConfigMap", "db-backup-settings").inputs.data[ENV.productionDbId]).toBe("7301234567890123456/postgres");
+    for (const secret of objectsOfKind(dev, "Secret")) expect(secret.inputs.stringData, secret.inputs.metadata.name).not.toHaveProperty(ENV.productionDbUrl);
+    const fallback = await stackRun("dev", {
+      unset: ["db-backup:productionDbId"],
+      secrets: { ...TEST_SECRETS, productionDbUrl: "postgres://reader:prod-pass-1d2c@prod.db.internal:5432/postgres" },
+    });
+    for (const secret of objectsOfKind(fallback, "Secret")) {
+      expect(secret.inputs.stringData[ENV.productionDbUrl], secret.inputs.metadata.name).toBe(
+        secret.inputs.metadata.name === SECRET_NAMES.restore ? "postgres://reader:prod-pass-1d2c@prod.db.internal:5432/postgres" : undefined,
+      );
+    }
+    // A production stack without productionDbId compares with its own restoreDbUrl (already in that Secret).
+    const prodWithoutId = await stackRun("prod", { unset: ["db-backup:productionDbId"] });
+    expect(object(prodWithoutId, "Secret", SECRET_NAMES.restore).inputs.stringData[ENV.productionDbUrl]).toBe(PROD_SECRETS.restoreDbUrl);
   });
 
   it("the operators' key is a secret stack output, not in the cluster", () => {
@@ -245,10 +314,22 @@ describe("restore templates", () => {
 });
 
 describe("config-driven one-off restore", () => {
-  it("dev: restore.backupId + restore.requestId create db-restore-<requestId>, replaced delete-first", async () => {
+  it("dev: restore.backupId + restore.requestId create db-restore-<requestId>, which no later `pulumi up` replaces or deletes", async () => {
     const run = await stackRun("dev", { set: { "db-backup:restore": { backupId: "backup_20250607_120000", requestId: "inc-7" } } });
     const job = object(run, "Job", "db-restore-inc-7");
-    expect(job.options.deleteBeforeReplace).toBe(true);
+    // A new image digest (or any spec change) must not kill a running restore: the spec is fixed at
+    // creation, removing the config forgets the Job instead of deleting it, and `pulumi up` does not wait for it.
+    expect(job.options.ignoreChanges).toEqual(["spec"]);
+    expect(job.options.retainOnDelete).toBe(true);
+    expect(job.options.deleteBeforeReplace).toBe(false);
+    expect(job.name).toBe("restore-inc-7"); // a new requestId is a new resource, never a replacement
+    expect(job.inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(job.inputs.spec.ttlSecondsAfterFinished).toBe(AD_HOC_JOB_TTL_SECONDS);
+    expect(job.inputs.spec.template.spec.containers[0].envFrom[1]).toEqual({ secretRef: { name: SECRET_NAMES.restore } });
+    // Created only once the admission policy (which must admit it) is in place.
+    const admission = run.resources.filter((r) => /ValidatingAdmissionPolicy/.test(r.type)).map((r) => r.name);
+    expect(admission).toHaveLength(4);
+    for (const name of admission) expect(job.options.dependsOn.some((urn) => urn.endsWith(`::${name}`)), name).toBe(true);
     expect(job.inputs.spec.backoffLimit).toBe(0);
     expect(job.inputs.spec.template.spec.containers[0].args).toEqual([
       "restore", "backup_20250607_120000", "--target", "dev", "--confirm", "backup_20250607_120000", "--request-id", "inc-7", "--clean",
@@ -275,7 +356,8 @@ describe("config-driven one-off restore", () => {
       secrets: { ...TEST_SECRETS, targetDbUrls: { staging: "postgres://stage:stage-pass@staging.db:5432/postgres" } },
       set: { "db-backup:restore": { backupId: "backup_20250607_120000", requestId: "copy-to-staging", target: "staging" } },
     });
-    expect(object(run, "Secret", "db-backup-secrets").inputs.stringData.STAGING_DB_URL).toBe("postgres://stage:stage-pass@staging.db:5432/postgres");
+    expect(object(run, "Secret", SECRET_NAMES.restore).inputs.stringData.STAGING_DB_URL).toBe("postgres://stage:stage-pass@staging.db:5432/postgres");
+    for (const w of ["backup", "verify", "status"] as const) expect(object(run, "Secret", SECRET_NAMES[w]).inputs.stringData).not.toHaveProperty("STAGING_DB_URL");
     expect(object(run, "Job", "db-restore-copy-to-staging").inputs.spec.template.spec.containers[0].args.slice(0, 4)).toEqual([
       "restore", "backup_20250607_120000", "--target", "staging",
     ]);
@@ -292,7 +374,7 @@ describe("index.ts, the entry point `pulumi up` runs", () => {
       "prod",
       false,
     );
-    const config = Object.fromEntries(Object.entries(TEST_SECRETS).map(([k, v]) => [`${PROJECT}:${k}`, v]));
+    const config = Object.fromEntries(Object.entries(PROD_SECRETS).map(([k, v]) => [`${PROJECT}:${k}`, v]));
     const { readStackConfig } = await import("../../infra/testing/capture");
     pulumi.runtime.setAllConfig({ ...readStackConfig("prod"), ...config }, Object.keys(config));
     const entry = await import("../../infra/index");

@@ -46,18 +46,31 @@ describe("render", () => {
     });
     const lifecycle = read(path.join(out, "prod", "minio", "ilmpolicy-backups-lifecycle.yaml"));
     expect(lifecycle.inputs.rules.find((r: { id: string }) => r.id === "monthly-expire").expiration).toBe("400d");
-    expect(JSON.parse(read(path.join(out, "prod", "minio", "iampolicy-backups-job-policy.yaml")).inputs.policy).Statement).toHaveLength(3);
+    for (const workload of ["backup", "verify", "status", "restore", "operator"]) {
+      const policy = JSON.parse(read(path.join(out, "prod", "minio", `iampolicy-backups-${workload}-policy.yaml`)).inputs.policy);
+      expect(policy.Statement.map((s: { Sid: string }) => s.Sid), workload).toEqual(expect.arrayContaining(["NeverAllowed", "NoComplianceMode", "NoRetentionBeyondLongest"]));
+    }
+    // RBAC, the admission policy and the NetworkPolicies are rendered like everything else.
+    for (const file of ["role-db-backup-restorer.yaml", "validatingadmissionpolicy-db-backup-jobs.yaml", "validatingadmissionpolicybinding-db-backup-pods.yaml", "networkpolicy-db-backup-default-deny.yaml"]) {
+      expect(fs.existsSync(path.join(out, "prod", "kubernetes", file)), file).toBe(true);
+    }
     expect(read(path.join(out, "prod", "minio", "provider-backups-minio.yaml")).inputs.minioPassword).toBe(MASK);
     expect(read(path.join(out, "prod", "docker", "image-job-image.yaml")).inputs.build.dockerfile).toBe("job/Dockerfile");
     expect(read(path.join(out, "prod", "outputs.yaml"))).toMatchObject({ bucket: "db-backups-prod", operatorSecretKey: MASK });
   });
 
-  it("masks every secret: the Secret keeps its keys, no placeholder value survives", () => {
-    const secret = read(path.join(out, "prod", "kubernetes", "secret-db-backup-secrets.yaml"));
-    expect(Object.keys(secret.stringData).sort()).toEqual(
-      ["MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "PRODUCTION_DB_URL", "PROD_DB_URL", "SUPABASE_DB_URL", "VERIFY_DB_URL"].sort(),
-    );
-    for (const value of Object.values(secret.stringData)) expect(value).toBe(MASK);
+  it("masks every secret: each workload's Secret keeps its keys, no placeholder value survives", () => {
+    const keys: Record<string, string[]> = {
+      backup: ["MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "SUPABASE_DB_URL"],
+      verify: ["MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "VERIFY_DB_URL"],
+      status: ["MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"],
+      restore: ["MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "PROD_DB_URL"],
+    };
+    for (const [workload, expected] of Object.entries(keys)) {
+      const secret = read(path.join(out, "prod", "kubernetes", `secret-db-backup-${workload}.yaml`));
+      expect(Object.keys(secret.stringData).sort(), workload).toEqual(expected.sort());
+      for (const value of Object.values(secret.stringData)) expect(value).toBe(MASK);
+    }
     for (const stack of ["dev", "prod"]) {
       for (const file of rendered[stack]!) {
         const text = fs.readFileSync(file.path, "utf8");
@@ -67,15 +80,18 @@ describe("render", () => {
   });
 
   it("renders the optional secrets a stack holds encrypted (`secure:` in Pulumi.<stack>.yaml), by shape only", () => {
+    // Database URLs stand in as URLs with the sslmode a production stack requires, so the program's checks pass.
+    const url = "postgres://render-placeholder@render-placeholder.invalid:5432/render-placeholder?sslmode=verify-full";
     expect(placeholderSecrets()).toEqual({
-      sourceDbUrl: "render-placeholder",
-      verifyDbUrl: "render-placeholder",
+      sourceDbUrl: url,
+      verifyDbUrl: url,
+      restoreDbUrl: url,
       minioAdminUser: "render-placeholder",
       minioAdminPassword: "render-placeholder",
     });
     expect(placeholderSecrets({ natsToken: true, targetDbUrls: { staging: true } })).toMatchObject({
       natsToken: "render-placeholder",
-      targetDbUrls: { staging: "render-placeholder" },
+      targetDbUrls: { staging: url },
     });
   });
 
