@@ -11,7 +11,7 @@ import { BackupManifestSchema } from "../../job/inventory/manifest";
 import { jobEnv, runCli } from "../helpers/cli";
 import { subscribeEvents } from "../helpers/nats";
 import { APP_SCHEMAS, createDatabase, database, dataFingerprint, dropDatabase, loadFixture, schemaDump, sequenceState, sql, uniqueName } from "../helpers/pg";
-import { getObject, listKeys, makeBucket, removeBucket, s3Client, uniqueBucket } from "../helpers/s3";
+import { getObject, listKeys, makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices } from "../helpers/services";
 
 const source = uniqueName("dbb_src");

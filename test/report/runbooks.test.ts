@@ -70,7 +70,7 @@ async function missingFrom(args: string[]): Promise<string[]> {
 
 function stack(name: string): Promise<ProgramRun> {
   if (!stackCache.has(name)) {
-    stackCache.set(name, runProgram({ stack: name, secrets: { ...placeholderSecrets(), targetDbUrls: { staging: "postgres://placeholder@staging-db/postgres" } } }));
+    stackCache.set(name, runProgram({ stack: name, secrets: { ...placeholderSecrets(), targetDbUrls: { staging: "postgres://placeholder@staging-db/postgres?sslmode=verify-full" } } }));
   }
   return stackCache.get(name)!;
 }
@@ -113,7 +113,10 @@ async function argsFromCluster(step: Extract<Step, { kind: "kubectl-job" }>, sta
   expect(args.join(" "), "every $(VAR) of the template is defined").not.toContain("$(");
   const target = args.indexOf("--target");
   if (target >= 0) {
-    const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+    // The Secret this workload's pod reads (each workload has its own).
+    const secretName = (container as { envFrom?: { secretRef?: { name: string } }[] }).envFrom?.find((e) => e.secretRef)?.secretRef?.name;
+    const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === secretName);
+    expect(secret, `the Secret ${secretName} the pod reads`).toBeDefined();
     const variable = envVarForTarget(args[target + 1]!);
     expect(Object.keys(secret.inputs.stringData ?? secret.inputs.data ?? {}), `the pod reads ${variable} for --target ${args[target + 1]}`).toContain(variable);
   }
