@@ -118,7 +118,7 @@ async function argsFromCluster(step: Extract<Step, { kind: "kubectl-job" }>, sta
     const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === secretName);
     expect(secret, `the Secret ${secretName} the pod reads`).toBeDefined();
     const variable = envVarForTarget(args[target + 1]!);
-    expect(Object.keys(secret.inputs.stringData ?? secret.inputs.data ?? {}), `the pod reads ${variable} for --target ${args[target + 1]}`).toContain(variable);
+    expect(Object.keys(secret!.inputs.stringData ?? secret!.inputs.data ?? {}), `the pod reads ${variable} for --target ${args[target + 1]}`).toContain(variable);
   }
   return args;
 }
