@@ -16,12 +16,24 @@
 //   the stack's args lists with the Secret that goes with it, only the templates' variables (as
 //   plain values), only the stack's ConfigMaps and emptyDir volumes, its ServiceAccount without a
 //   token. So `create jobs` cannot mount the restore Secret into anything but a db-backup restore.
+//   Refused even with all of that right:
+//   - lifecycle hooks (postStart/preStop) and probes (startup/liveness/readiness): an exec handler
+//     runs any command in the container, with the Secret's URLs in its environment;
+//   - the host's network, hostAliases, a dnsConfig or a dnsPolicy other than ClusterFirst: they
+//     would point the S3 and database host names somewhere else;
+//   - a Job of more than one pod at a time (parallelism or completions other than 1): a restore
+//     run several times at once.
 // - Pods of the same shape that a Job controls (a hand-made pod cannot mount a Secret; ownership
 //   alone is not trusted, as ownerReferences can be written by hand); an update may not change a
-//   pod's image or add an ephemeral (debug) container.
+//   pod's image or add an ephemeral (debug) container (one a break-glass subject added before
+//   stays: the controllers' later updates of that pod pass).
 // It does not stop: a cluster admin; anyone who can read the Secrets (`get secrets`, e.g. the
 // namespace's `admin` role) and so take the URLs elsewhere; anyone who can change the stack's
-// CronJobs, ConfigMaps or Secrets (they are the templates); `pods/exec` into a running pod.
+// CronJobs, ConfigMaps or Secrets (they are the templates); `pods/exec` into a running pod; a Job
+// with another backoffLimit (or a podFailurePolicy) than its template's, which retries a failed
+// run (the policy is not given the templates' backoffLimits); scheduling (nodeName, nodeSelector,
+// tolerations, runtimeClassName) and securityContext, left to the namespace's Pod Security
+// `restricted` level.
 
 /** A CEL string or list literal (JSON's escapes are CEL's). */
 export const cel = (value: string | readonly unknown[]): string =>
@@ -127,6 +139,32 @@ export function podSpecValidations(inputs: AdmissionInputs): Validation[] {
         "has(variables.spec.automountServiceAccountToken) && variables.spec.automountServiceAccountToken == false",
       `ServiceAccount ${inputs.serviceAccountName}, without its token`,
     ),
+    // The checks above fix what the container runs; a hook or an exec probe would run any other
+    // command next to it, with the same environment (the Secret's URLs).
+    v("variables.spec.containers.all(c, !has(c.lifecycle))", "no lifecycle hooks (postStart, preStop): they run commands with the container's Secret"),
+    v(
+      "variables.spec.containers.all(c, !has(c.startupProbe) && !has(c.livenessProbe) && !has(c.readinessProbe))",
+      "no probes (startup, liveness, readiness): an exec probe runs commands with the container's Secret",
+    ),
+    // Where the S3 and database host names resolve, and from which network.
+    v(
+      "(!has(variables.spec.hostNetwork) || variables.spec.hostNetwork == false) && " +
+        "(!has(variables.spec.hostAliases) || size(variables.spec.hostAliases) == 0) && !has(variables.spec.dnsConfig) && " +
+        '(!has(variables.spec.dnsPolicy) || variables.spec.dnsPolicy == "ClusterFirst")',
+      "the cluster's network and DNS: no host network, hostAliases, dnsConfig or other dnsPolicy",
+    ),
+  ];
+}
+
+/** The checks on the Job itself (Job policy only): one pod at a time, once. */
+export function jobValidations(): Validation[] {
+  return [
+    {
+      expression:
+        "(!has(object.spec.parallelism) || object.spec.parallelism == 1) && (!has(object.spec.completions) || object.spec.completions == 1)",
+      message: "db-backup admission: one pod at a time, once (parallelism and completions 1, as the templates have them)",
+      reason: "Forbidden",
+    },
   ];
 }
 
@@ -161,7 +199,7 @@ export function admissionPolicies(inputs: AdmissionInputs): { name: string; spec
         // an older image (the controller updates Jobs it runs).
         matchConstraints: { resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["jobs"] }] },
         variables: [{ name: "spec", expression: "object.spec.template.spec" }],
-        validations: checks,
+        validations: [...checks, ...jobValidations()],
       },
     },
     {
@@ -183,10 +221,13 @@ export function admissionPolicies(inputs: AdmissionInputs): { name: string; spec
           },
           // Updates (the controllers remove finalizers, people may try `kubectl set image` or
           // `kubectl debug`): the image stays what was admitted, no ephemeral container is added.
+          // "Added", not "present": one a break-glass subject added earlier is in oldObject too, and
+          // the Job controller must still be able to remove its finalizer from that pod.
           {
             expression:
               'request.operation != "UPDATE" || (object.spec.containers.all(c, oldObject.spec.containers.exists(o, o.name == c.name && o.image == c.image)) && ' +
-              "(!has(object.spec.ephemeralContainers) || size(object.spec.ephemeralContainers) == 0))",
+              "(!has(object.spec.ephemeralContainers) || object.spec.ephemeralContainers.all(e, has(oldObject.spec.ephemeralContainers) && " +
+              "oldObject.spec.ephemeralContainers.exists(o, o.name == e.name && o.image == e.image))))",
             message: "db-backup admission: a pod's image cannot change and no ephemeral (debug) container can be added",
             reason: "Forbidden",
           },

@@ -3,7 +3,7 @@
 // policy's runs are checked against the CronJobs the same run renders, so a template that changes
 // without the policy following fails here.
 import { beforeAll, describe, expect, it } from "vitest";
-import { JOB_POLICY, POD_POLICY, ROLE_NAMES, breakGlassMatchConditions, cel } from "../../infra/access";
+import { JOB_POLICY, POD_POLICY, ROLE_NAMES, breakGlassMatchConditions, cel, jobValidations } from "../../infra/access";
 import { TEMPLATE_VARS } from "../../infra/components/restore";
 import { MOCK_IMAGE_DIGEST, type ProgramRun } from "../../infra/testing/capture";
 import { JOB_COMMAND, SECRET_NAMES, SERVICE_ACCOUNT } from "../../infra/workload";
@@ -126,10 +126,14 @@ describe("the admission policy", () => {
     expect(policy(prod, JOB_POLICY).spec.variables).toEqual([{ name: "spec", expression: "object.spec.template.spec" }]);
     expect(text).toContain('r.apiVersion == "batch/v1" && r.kind == "Job" && has(r.controller) && r.controller == true');
     expect(text).toContain("oldObject.spec.containers.exists(o, o.name == c.name && o.image == c.image)");
-    // The pod checks are the Job checks, on CREATE.
-    for (const check of policy(prod, JOB_POLICY).spec.validations as { expression: string }[]) {
+    // The pod checks are the Job checks, on CREATE, but for those on the Job itself.
+    const jobOnly = jobValidations().map((v) => v.expression);
+    const podSpecChecks = (policy(prod, JOB_POLICY).spec.validations as { expression: string }[]).filter((v) => !jobOnly.includes(v.expression));
+    expect(podSpecChecks.length).toBe((policy(prod, JOB_POLICY).spec.validations as unknown[]).length - jobOnly.length);
+    for (const check of podSpecChecks) {
       expect(text).toContain(`request.operation != "CREATE" || (${check.expression})`);
     }
+    for (const expression of jobOnly) expect(text).not.toContain(expression);
   });
 
   it("break-glass subjects are exempt; without any, nobody is", () => {

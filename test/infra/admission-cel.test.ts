@@ -109,6 +109,18 @@ function kubectlSetEnv(podSpec: any, values: Record<string, string>): void {
   }
 }
 
+/** What the API server adds to a Job spec before admission (defaults); none of it may matter. */
+function defaultedJobSpec(spec: any): any {
+  const s = clone(spec);
+  if (s.parallelism === undefined && s.completions === undefined) s.completions = 1;
+  s.parallelism ??= 1;
+  s.backoffLimit ??= 6;
+  s.completionMode ??= "NonIndexed";
+  s.suspend ??= false;
+  s.podReplacementPolicy ??= "TerminatingOrFailed";
+  return s;
+}
+
 interface Job {
   apiVersion: "batch/v1";
   kind: "Job";
@@ -119,7 +131,7 @@ interface Job {
 /** `kubectl create job <name> --from=cronjob/<cron>` (then `kubectl set env` if given): the Job
  * the API server is asked to create. */
 function jobFromCronJob(cron: any, name: string, setEnv?: Record<string, string>): Job {
-  const spec = clone(cron.spec.jobTemplate.spec);
+  const spec = defaultedJobSpec(cron.spec.jobTemplate.spec);
   if (setEnv) kubectlSetEnv(spec.template.spec, setEnv);
   spec.template.spec = defaultedPodSpec(spec.template.spec);
   return {
@@ -146,7 +158,7 @@ function scheduledJob(cron: any): Job {
 
 /** A rendered Job (the one-off restore, created by `pulumi up`) as the API server receives it. */
 function renderedJob(rendered: any): Job {
-  const spec = clone(rendered.spec);
+  const spec = defaultedJobSpec(rendered.spec);
   spec.template.spec = defaultedPodSpec(spec.template.spec);
   return { apiVersion: "batch/v1", kind: "Job", metadata: { ...clone(rendered.metadata), namespace: NAMESPACE }, spec };
 }
@@ -350,6 +362,10 @@ const CHECKS: [string, RegExp][] = [
   ["env", /only the templates' variables/],
   ["volumes", /volumes: emptyDir and the stack's ConfigMaps only/],
   ["serviceAccount", /ServiceAccount .*without its token/],
+  ["lifecycle", /no lifecycle hooks/],
+  ["probes", /no probes/],
+  ["dns", /the cluster's network and DNS/],
+  ["job", /one pod at a time, once/],
   ["owner", /only pods a Job controls/],
   ["update", /image cannot change and no ephemeral/],
 ];
@@ -519,7 +535,8 @@ interface Attack {
 }
 
 const c0 = (spec: any) => spec.containers[0];
-const ATTACKS: Attack[] = [
+/** Attacks on the pod's shape: what runs, with which Secret, env, volumes, ServiceAccount, containers. */
+const SHAPE_ATTACKS: Attack[] = [
   { name: "another image", change: (s) => (c0(s).image = "evil/image:latest"), refusedBy: ["image"] },
   { name: "the stack's image by tag instead of the digest", change: (s, run) => (c0(s).image = imageOf(run).replace(/@sha256:.*$/, ":latest")), refusedBy: ["image"] },
   { name: "the stack's repository with another digest", change: (s, run) => (c0(s).image = imageOf(run).replace(MOCK_IMAGE_DIGEST, OLDER_DIGEST)), refusedBy: ["image"] },
@@ -573,22 +590,53 @@ const ATTACKS: Attack[] = [
   { name: "an ephemeral container at creation", change: (s) => (s.ephemeralContainers = [{ name: "debug", image: "busybox" }]), refusedBy: ["containers"], podOnly: true },
 ];
 
-// Attacks the policy should refuse by its own claim ("`create jobs` cannot mount the restore Secret
-// into anything but a db-backup restore", access.ts), but that no expression checks: the container
-// keeps the stack's image, command, args, Secret and ServiceAccount, and runs other code next to the
-// job, with the restore Secret's URLs in its environment. Kept failing until access.ts checks them.
-const UNCHECKED: Attack[] = [
-  {
-    name: "a postStart exec hook running other code with the Secret (`node -e …`)",
-    change: (s) => (c0(s).lifecycle = { postStart: { exec: { command: ["node", "-e", "require('fs').writeFileSync('/proc/1/fd/1', JSON.stringify(process.env))"] } } }),
-    refusedBy: ["lifecycle"],
-  },
+// The container keeps the stack's image, command, args, Secret and ServiceAccount, and runs other
+// code next to the job (a hook, an exec probe), with the restore Secret's URLs in its environment;
+// or the same job talks to other hosts under the S3 and database names.
+const NODE_E = ["node", "-e", "require('fs').writeFileSync('/proc/1/fd/1', JSON.stringify(process.env))"];
+const RUNS_BESIDE: Attack[] = [
+  { name: "a postStart exec hook running other code with the Secret (`node -e …`)", change: (s) => (c0(s).lifecycle = { postStart: { exec: { command: NODE_E } } }), refusedBy: ["lifecycle"] },
+  { name: "a preStop exec hook running other code with the Secret", change: (s) => (c0(s).lifecycle = { preStop: { exec: { command: NODE_E } } }), refusedBy: ["lifecycle"] },
+  { name: "a postStart httpGet hook (any handler)", change: (s) => (c0(s).lifecycle = { postStart: { httpGet: { path: "/", port: 8080 } } }), refusedBy: ["lifecycle"] },
   {
     name: "an exec startupProbe running other code with the Secret (`node -e …`)",
-    change: (s) => (c0(s).startupProbe = { exec: { command: ["node", "-e", "/* anything, with the restore Secret's URLs in process.env */"] }, periodSeconds: 10, failureThreshold: 1000 }),
+    change: (s) => (c0(s).startupProbe = { exec: { command: NODE_E }, periodSeconds: 10, failureThreshold: 1000 }),
     refusedBy: ["probes"],
   },
+  { name: "an exec livenessProbe running other code with the Secret", change: (s) => (c0(s).livenessProbe = { exec: { command: NODE_E }, periodSeconds: 10 }), refusedBy: ["probes"] },
+  { name: "an exec readinessProbe running other code with the Secret", change: (s) => (c0(s).readinessProbe = { exec: { command: NODE_E }, periodSeconds: 10 }), refusedBy: ["probes"] },
+  {
+    name: "a hook and a probe together",
+    change: (s) => ((c0(s).lifecycle = { preStop: { exec: { command: NODE_E } } }), (c0(s).livenessProbe = { exec: { command: NODE_E } })),
+    refusedBy: ["lifecycle", "probes"],
+  },
+  { name: "hostAliases (the S3 host name to another address)", change: (s) => (s.hostAliases = [{ ip: "203.0.113.7", hostnames: ["minio.example.com", "db.example.com"] }]), refusedBy: ["dns"] },
+  { name: "a dnsConfig (another name server)", change: (s) => (s.dnsConfig = { nameservers: ["203.0.113.53"], searches: ["evil.example.com"] }), refusedBy: ["dns"] },
+  { name: "dnsPolicy None with a dnsConfig", change: (s) => ((s.dnsPolicy = "None"), (s.dnsConfig = { nameservers: ["203.0.113.53"] })), refusedBy: ["dns"] },
+  { name: "dnsPolicy Default (the node's resolver)", change: (s) => (s.dnsPolicy = "Default"), refusedBy: ["dns"] },
+  { name: "the host's network", change: (s) => ((s.hostNetwork = true), (s.dnsPolicy = "ClusterFirstWithHostNet")), refusedBy: ["dns"] },
+  { name: "hostNetwork alone", change: (s) => (s.hostNetwork = true), refusedBy: ["dns"] },
 ];
+const ATTACKS: Attack[] = [...SHAPE_ATTACKS, ...RUNS_BESIDE];
+
+/** Attacks on the Job itself, around a genuine pod template. */
+interface JobAttack {
+  name: string;
+  change: (jobSpec: any) => void;
+  refusedBy: string[];
+}
+const JOB_ATTACKS: JobAttack[] = [
+  { name: "parallelism 3 (a restore three times at once)", change: (j) => (j.parallelism = 3), refusedBy: ["job"] },
+  { name: "completions 3", change: (j) => (j.completions = 3), refusedBy: ["job"] },
+  { name: "parallelism and completions 5", change: (j) => ((j.parallelism = 5), (j.completions = 5)), refusedBy: ["job"] },
+  { name: "parallelism 2 with completions unset", change: (j) => ((j.parallelism = 2), delete j.completions), refusedBy: ["job"] },
+  { name: "parallelism 2 and an exec startupProbe", change: (j) => ((j.parallelism = 2), (c0(j.template.spec).startupProbe = { exec: { command: NODE_E } })), refusedBy: ["job", "probes"] },
+];
+const jobAttackRequest = (run: ProgramRun, attack: JobAttack): Request => {
+  const job = restoreJob(run);
+  attack.change(job.spec);
+  return { operation: "CREATE", object: job, user: RESTORER };
+};
 
 function attackRequests(run: ProgramRun, attack: Attack): { label: string; request: Request }[] {
   const base = restoreJob(run);
@@ -698,16 +746,41 @@ describe("attacks are refused (in every stack; as a Job and as a pod with a Job 
     }
   });
 
-  describe("not checked by any expression (FAILING until access.ts refuses them)", () => {
-    for (const attack of UNCHECKED) {
-      it(`refused: ${attack.name}`, () => {
-        for (const { label, run } of stacks) {
-          for (const r of attackRequests(run, attack)) {
-            const verdict = review(policiesOf(run), r.request);
-            expect(verdict.admitted, `${label} ${r.label}: ${describeVerdict(verdict)}`).toBe(false);
-          }
-        }
-      });
+  for (const attack of JOB_ATTACKS) {
+    it(`refused: a Job with ${attack.name} — by ${attack.refusedBy.join(", ")}`, () => {
+      for (const { label, run } of stacks) expectVerdict(policiesOf(run), jobAttackRequest(run, attack), attack.refusedBy, label);
+    });
+  }
+
+  it("admitted: a Job that states the defaults (parallelism 1, completions 1) or leaves them out", () => {
+    for (const { label, run } of stacks) {
+      const p = policiesOf(run);
+      for (const spec of [{ parallelism: 1, completions: 1 }, { parallelism: 1 }, { completions: 1 }, {}]) {
+        const job = restoreJob(run);
+        delete job.spec.parallelism;
+        delete job.spec.completions;
+        Object.assign(job.spec, spec);
+        expectVerdict(p, { operation: "CREATE", object: job, user: RESTORER }, [], `${label} ${JSON.stringify(spec)}`);
+      }
+    }
+  });
+
+  it("refused: an ephemeral container added to a pod that has one already (from a break-glass `kubectl debug`), or one of those changed", () => {
+    for (const { label, run } of stacks) {
+      const debugged = podOf(restoreJob(run));
+      debugged.spec.ephemeralContainers = [{ name: "debugger-x", image: "busybox", targetContainerName: "db-backup" }];
+      const second = clone(debugged);
+      second.spec.ephemeralContainers.push({ name: "debugger-y", image: "busybox", targetContainerName: "db-backup" });
+      const req = (object: any): Request => ({ operation: "UPDATE", object, oldObject: debugged, user: RESTORER, subResource: "ephemeralcontainers" });
+      expectVerdict(policiesOf(run), req(second), ["update"], `${label} a second one`);
+      const replaced = clone(debugged);
+      replaced.spec.ephemeralContainers[0].image = "evil";
+      expectVerdict(policiesOf(run), req(replaced), ["update"], `${label} its image changed`);
+      const renamed = clone(debugged);
+      renamed.spec.ephemeralContainers[0].name = "debugger-z";
+      expectVerdict(policiesOf(run), req(renamed), ["update"], `${label} another name`);
+      // Nothing added: passes (as for the controllers' updates).
+      expectVerdict(policiesOf(run), req(clone(debugged)), [], `${label} unchanged`);
     }
   });
 });
@@ -759,10 +832,10 @@ describe("break-glass subjects are exempt (the policies' matchConditions), nobod
     }
   });
 
-  // FAILING until access.ts compares with oldObject: the update check refuses any pod that HAS an
-  // ephemeral container, not one that ADDS it. After an exempt subject ran `kubectl debug` on a
-  // Job's pod, the Job controller can no longer remove its finalizer (batch.kubernetes.io/job-tracking)
-  // from that pod: the pod stays Terminating and the Job is not counted finished.
+  // The update check refuses a pod that ADDS an ephemeral container, not one that HAS one: after an
+  // exempt subject ran `kubectl debug` on a Job's pod, the Job controller must still remove its
+  // finalizer (batch.kubernetes.io/job-tracking) from that pod, or the pod stays Terminating and the
+  // Job is not counted finished.
   it("after a break-glass `kubectl debug`, the Job controller may still remove its finalizer from the pod", () => {
     for (const { label, run } of withBreakGlass()) {
       const debugged = podOf(restoreJob(run));
@@ -826,6 +899,7 @@ describe("the expressions", () => {
       const p = policiesOf(run);
       const refused: Request[] = [];
       for (const attack of ATTACKS) for (const r of attackRequests(run, attack)) refused.push(r.request);
+      for (const attack of JOB_ATTACKS) refused.push(jobAttackRequest(run, attack));
       const old = podOf(restoreJob(run));
       const otherImage = clone(old);
       otherImage.spec.containers[0].image = "evil";
