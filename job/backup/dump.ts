@@ -55,6 +55,7 @@ export function pgDumpArgs(scope: BackupScope, format: DumpFormat, compressionLe
   // spaces, quotes, dots and * literally instead of as a pattern.
   for (const schema of scope.schemas ?? []) args.push(`--schema=${exactNamePattern(schema)}`);
   for (const schema of scope.excludedSchemas) args.push(`--exclude-schema=${schema}`);
+  for (const table of scope.excludedTableData ?? []) args.push(`--exclude-table-data=${table}`);
   for (const table of scope.tables) args.push(`--table=${table}`);
   // A named schema or table that matches nothing is an error, not an empty backup.
   if ((scope.schemas ?? []).length > 0 || scope.tables.length > 0) args.push("--strict-names");

@@ -1,13 +1,16 @@
-// One connection to the source for the length of a backup: its version, the scope resolved
-// against its schemas (a scope that matches nothing is an error, not an empty backup), and an
-// advisory lock so two runs of the same type never overlap (released if the run dies).
+// One connection to the source for the length of a backup: its version, its profile (a Supabase
+// project, or plain PostgreSQL), the scope resolved against its schemas (a scope that matches
+// nothing is an error, not an empty backup), what the backup will hold beyond rows (the platform's
+// data tables, extensions, roles), and an advisory lock so two runs of the same type never overlap
+// (released if the run dies).
 import pg from "pg";
-import { SUPABASE_MANAGED_SCHEMAS, type BackupType } from "../core/catalog";
+import { PLATFORM_DATA_SCHEMAS, PLATFORM_MIGRATION_TABLES, SUPABASE_MANAGED_SCHEMAS, type BackupProfile, type BackupType } from "../core/catalog";
 import { DbBackupError, usageError } from "../core/errors";
 import type { BackupScope } from "../inventory";
 import { connectPg, type PgConnection } from "../postgres/connection";
 import { readIdentity } from "../postgres/identity";
 import { quoteIdent, readQuoted } from "../postgres/sql";
+import { detectProfile, extensionRecords, platformContents, referencedRoles, type ExtensionRecord, type PlatformContents } from "../postgres/supabase";
 
 export interface ScopeRequest {
   schemas: string[];
@@ -15,6 +18,15 @@ export interface ScopeRequest {
   schemaOnly: boolean;
   dataOnly: boolean;
   noAcl: boolean;
+  /** supabase or postgres; undefined: detected from the source. */
+  profile?: BackupProfile;
+}
+
+/** What a backup holds beyond its rows, read from the source's catalogs (recorded in the manifest). */
+export interface SourceContents {
+  platform?: PlatformContents;
+  extensions?: ExtensionRecord[];
+  roles?: string[];
 }
 
 export interface SourceSession {
@@ -22,6 +34,7 @@ export interface SourceSession {
   /** The cluster's system identifier, when the server lets this role read it. */
   systemId: string | null;
   scope: BackupScope;
+  contents: SourceContents;
   /** Runs `fn` while no other run against this database does (id allocation). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -46,7 +59,7 @@ export async function openSource(
     }
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
     const systemId = await readIdentity(client).then((id) => id.systemId, () => null);
-    const scope = await resolveScope(client, request);
+    const { scope, contents } = await resolveScope(client, request);
     const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
       await client.query("SELECT pg_advisory_lock(hashtext('db-backup'), hashtext('allocate-id'))");
       try {
@@ -55,7 +68,7 @@ export async function openSource(
         await client.query("SELECT pg_advisory_unlock(hashtext('db-backup'), hashtext('allocate-id'))");
       }
     };
-    return { serverVersion: version, systemId, scope, exclusive, close: () => client.end().catch(() => undefined) };
+    return { serverVersion: version, systemId, scope, contents, exclusive, close: () => client.end().catch(() => undefined) };
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
@@ -122,9 +135,10 @@ function splitPattern(pattern: string): { text: string; quoted: boolean }[] | nu
   return parts.length >= 1 && parts.length <= 3 && parts.every((p) => p.quoted || p.text.length > 0) ? parts : null;
 }
 
-async function resolveScope(client: pg.Client, request: ScopeRequest): Promise<BackupScope> {
+async function resolveScope(client: pg.Client, request: ScopeRequest): Promise<{ scope: BackupScope; contents: SourceContents }> {
   await refuseMissingTables(client, request.tables);
-  const base = { tables: request.tables, schemaOnly: request.schemaOnly, dataOnly: request.dataOnly, noAcl: request.noAcl, noOwner: true };
+  const profile = request.profile ?? (await detectProfile(client));
+  const base = { profile, tables: request.tables, schemaOnly: request.schemaOnly, dataOnly: request.dataOnly, noAcl: request.noAcl, noOwner: true };
   const existing = (
     await client.query<{ nspname: string }>(
       "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1",
@@ -135,12 +149,37 @@ async function resolveScope(client: pg.Client, request: ScopeRequest): Promise<B
     if (missing.length > 0) {
       throw usageError(`schema ${missing.map((s) => `"${s}"`).join(", ")} does not exist in the source database: check --schema / BACKUP_SCHEMAS`);
     }
-    return { ...base, schemas: request.schemas, excludedSchemas: [] };
+    const scope: BackupScope = { ...base, schemas: request.schemas, excludedSchemas: [] };
+    return { scope, contents: request.tables.length > 0 ? {} : await recordedContents(client, request.schemas, request.noAcl) };
   }
-  const excluded = SUPABASE_MANAGED_SCHEMAS.map((p) => new RegExp("^" + p.replace(/\*/g, ".*") + "$"));
-  const kept = existing.filter((s) => !excluded.some((re) => re.test(s)));
-  if (kept.length === 0 && request.tables.length === 0) {
+  // The default scope: the app's schemas, every schema but the platform's. A Supabase project's
+  // backup keeps the rows of the platform tables that hold its data too (their structure is the
+  // platform's, restored only where a target lacks it), never the migration history.
+  const keepsPlatformData = profile === "supabase";
+  const excludedSchemas = SUPABASE_MANAGED_SCHEMAS.filter((s) => !(keepsPlatformData && (PLATFORM_DATA_SCHEMAS as readonly string[]).includes(s)));
+  const managed = SUPABASE_MANAGED_SCHEMAS.map((p) => new RegExp("^" + p.replace(/\*/g, ".*") + "$"));
+  const appSchemas = existing.filter((s) => !managed.some((re) => re.test(s)));
+  if (appSchemas.length === 0 && request.tables.length === 0 && !keepsPlatformData) {
     throw usageError("the default scope matches no schema (only Supabase-managed ones exist): name one with --schema");
   }
-  return { ...base, schemas: null, excludedSchemas: [...SUPABASE_MANAGED_SCHEMAS] };
+  const scope: BackupScope = {
+    ...base,
+    schemas: null,
+    excludedSchemas: [...excludedSchemas],
+    ...(keepsPlatformData ? { excludedTableData: [...PLATFORM_MIGRATION_TABLES] } : {}),
+  };
+  if (request.tables.length > 0) return { scope, contents: {} };
+  const contents = await recordedContents(client, appSchemas, request.noAcl);
+  if (!keepsPlatformData) return { scope, contents };
+  const platform = await platformContents(client, appSchemas);
+  const withPlatform = [...appSchemas, ...platform.schemas];
+  return {
+    scope,
+    contents: { ...contents, platform, extensions: await extensionRecords(client, withPlatform), roles: await referencedRoles(client, withPlatform, request.noAcl ? [] : appSchemas) },
+  };
+}
+
+/** The extensions and roles of a backup of `schemas`. */
+async function recordedContents(client: pg.Client, schemas: string[], noAcl: boolean): Promise<SourceContents> {
+  return { extensions: await extensionRecords(client, schemas), roles: await referencedRoles(client, schemas, noAcl ? [] : schemas) };
 }

@@ -41,7 +41,7 @@ export async function dumpAndUpload(
     sha256: result.sha256,
     dumpVersionId: versionId,
     rowCounts: result.rowCounts,
-    ...(result.createdSchemas ? { contents: { createdSchemas: result.createdSchemas } } : {}),
+    contents: { ...(result.createdSchemas ? { createdSchemas: result.createdSchemas } : {}), ...source.contents },
     finishedAt: finishedAt.toISOString(),
     durationMs: Math.max(0, finishedAt.getTime() - startedAt.getTime()),
   };

@@ -143,6 +143,20 @@ export const SUPABASE_MANAGED_SCHEMAS = [
   "timescaledb_*", "_timescaledb_*",
 ] as const;
 
+/** How a backup treats its source: `supabase` keeps the project's user data that lives in the
+ * platform's schemas (below); `postgres` dumps the app's schemas only. Detected from the source
+ * (BACKUP_PROFILE or --profile overrides). */
+export const BACKUP_PROFILES = ["supabase", "postgres"] as const;
+export type BackupProfile = (typeof BACKUP_PROFILES)[number];
+
+/** The platform schemas whose tables hold the project's data (users, identities, tokens, storage
+ * metadata, hooks, jobs, queues): a Supabase backup keeps their rows, as the Supabase CLI's data
+ * dump does. Their structure is the platform's: restored only into a database that lacks it. */
+export const PLATFORM_DATA_SCHEMAS = ["auth", "storage", "supabase_functions", "cron", "net", "pgmq"] as const;
+
+/** The platform's migration history: always the target project's own, never restored. */
+export const PLATFORM_MIGRATION_TABLES = ["auth.schema_migrations", "storage.migrations", "supabase_functions.migrations"] as const;
+
 // ---- Exit codes ----------------------------------------------------------------------------------
 
 /** One table, used by every action, so scripts and Jobs can tell a refusal from a broken network. */

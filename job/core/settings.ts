@@ -1,7 +1,7 @@
 // Settings come from the environment (names as in the seed) and flags override them. Read and
 // validated once, here; a missing or malformed setting is a one-line error naming it.
 import { z } from "zod";
-import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_COMPRESSION_LEVEL, DEFAULT_PREFIX, RESTORE_POINT_HOLD_DAYS, backupTypes, isBackupType, retentionRules, type BackupType } from "./catalog";
+import { DEFAULT_BACKUP_NAME, DEFAULT_BUCKET, DEFAULT_COMPRESSION_LEVEL, DEFAULT_PREFIX, RESTORE_POINT_HOLD_DAYS, BACKUP_PROFILES, backupTypes, type BackupProfile, isBackupType, retentionRules, type BackupType } from "./catalog";
 import { usageError } from "./errors";
 import { DAY_SECONDS } from "./time";
 
@@ -15,6 +15,8 @@ export const ENV = {
   caFile: "MINIO_CA_FILE",
   prefix: "BACKUP_PREFIX",
   schemas: "BACKUP_SCHEMAS",
+  /** supabase | postgres: how create treats its source (default: detected). */
+  profile: "BACKUP_PROFILE",
   name: "BACKUP_NAME",
   dir: "BACKUP_DIR",
   environment: "BACKUP_ENV",
@@ -157,6 +159,14 @@ export function lockSecondsSetting(env: Env): number | undefined {
  * can delete a version lifecycle would still keep; BACKUP_LOCK_SECONDS overrides it. */
 export function backupLockSeconds(env: Env, type: BackupType): number {
   return lockSecondsSetting(env) ?? retentionFromEnv(env)[type] * DAY_SECONDS;
+}
+
+/** BACKUP_PROFILE (or --profile): supabase or postgres; undefined to detect it from the source. */
+export function profileSetting(value: string | undefined, name: string = ENV.profile): BackupProfile | undefined {
+  const given = value?.trim();
+  if (!given) return undefined;
+  if (!(BACKUP_PROFILES as readonly string[]).includes(given)) throw usageError(`${name} "${given}" is not a profile: use ${BACKUP_PROFILES.join(" or ")} (or leave it unset to detect it)`);
+  return given as BackupProfile;
 }
 
 /** RESTORE_POINT_HOLD_SECONDS, or RESTORE_POINT_HOLD_DAYS: how long past each drill the newest

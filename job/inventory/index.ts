@@ -10,6 +10,7 @@ export {
   MANIFEST_SCHEMA_VERSION,
   isFullBackup,
   parseManifest,
+  profileOf,
   standsAlone,
   type BackupManifest,
   type BackupScope,

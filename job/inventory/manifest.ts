@@ -1,7 +1,7 @@
 // The manifest written beside every dump: what was dumped, how, and how to prove it came back whole.
 // Validated by this schema on write and on read; a manifest that does not parse is not trusted.
 import { z } from "zod";
-import { BACKUP_TYPES } from "../core/catalog";
+import { BACKUP_PROFILES, BACKUP_TYPES, type BackupProfile } from "../core/catalog";
 import { integrityError } from "../core/errors";
 import { BACKUP_ID_PATTERN, TAG_PATTERN } from "../core/ids";
 
@@ -13,9 +13,13 @@ export const MANIFEST_SCHEMA_VERSION = 2 as const;
 const isoDate = z.iso.datetime({ offset: true });
 
 export const BackupScopeSchema = z.strictObject({
+  /** How the source was treated (absent in older manifests: postgres). */
+  profile: z.enum(BACKUP_PROFILES).optional(),
   /** Schemas dumped; null means every schema but `excludedSchemas`. */
   schemas: z.array(z.string()).nullable(),
   excludedSchemas: z.array(z.string()),
+  /** Tables whose structure is dumped but not their rows (the platform's migration history). */
+  excludedTableData: z.array(z.string()).optional(),
   tables: z.array(z.string()),
   schemaOnly: z.boolean(),
   dataOnly: z.boolean(),
@@ -41,9 +45,31 @@ export const NotificationSchema = z.strictObject({
 });
 
 /** What the dump holds, recorded as it was written (older manifests have none: the dump is read). */
+export const AttachedObjectSchema = z.strictObject({
+  kind: z.enum(["trigger", "policy", "index"]),
+  schema: z.string(),
+  table: z.string(),
+  name: z.string(),
+});
+
 export const DumpContentsSchema = z.strictObject({
-  /** Schemas the dump creates (CREATE SCHEMA), unquoted. */
-  createdSchemas: z.array(z.string()),
+  /** Schemas a plain dump creates (CREATE SCHEMA), unquoted (a custom archive's table of contents
+   * says it). */
+  createdSchemas: z.array(z.string()).optional(),
+  /** A Supabase backup: the platform tables whose rows it holds, and the objects on them a restore
+   * creates where its target lacks them (postgres/supabase/source.ts). */
+  platform: z
+    .strictObject({
+      schemas: z.array(z.string()),
+      dataTables: z.array(z.string()),
+      attached: z.array(AttachedObjectSchema),
+      publications: z.array(z.strictObject({ publication: z.string(), table: z.string() })).optional(),
+    })
+    .optional(),
+  /** The source's extensions; `needed`: the dumped objects use them. */
+  extensions: z.array(z.strictObject({ name: z.string(), schema: z.string(), version: z.string(), needed: z.boolean() })).optional(),
+  /** The roles the dump's grants and policies name. */
+  roles: z.array(z.string()).optional(),
 });
 export type RecordedContents = z.infer<typeof DumpContentsSchema>;
 
@@ -124,4 +150,9 @@ export function standsAlone(m: BackupManifest): boolean {
 /** A full backup is one that can become a restore point: every table, schema and data. */
 export function isFullBackup(m: BackupManifest): boolean {
   return m.scope.tables.length === 0 && !m.scope.schemaOnly && !m.scope.dataOnly;
+}
+
+/** The profile a backup was taken with (older manifests: postgres). */
+export function profileOf(m: BackupManifest): BackupProfile {
+  return m.scope.profile ?? "postgres";
 }

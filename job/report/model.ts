@@ -1,7 +1,7 @@
 // The seed's "Backup Status" output: a model built once from the backups, rendered as markdown or
 // JSON (and HTML by report-html/). Retention dates come from the shared table.
-import { MIN_VERIFIED_RESTORE_POINTS, backupTypes, retentionRules, type BackupType } from "../core/catalog";
-import type { BackupEntry } from "../inventory";
+import { MIN_VERIFIED_RESTORE_POINTS, backupTypes, retentionRules, type BackupProfile, type BackupType } from "../core/catalog";
+import { profileOf, type BackupEntry } from "../inventory";
 import { formatBytes, formatDay, formatMinute, formatSecond } from "../core/format";
 import { formatAge, type MaxAgeRule } from "./max-age";
 import { protectedRestorePoints, verifiedRestorePoints } from "../retention";
@@ -23,6 +23,11 @@ export interface ReportRow {
   restorePoint?: boolean;
   /** Versions of its keys its backup did not write (see BackupEntry.alarms). */
   alarms?: string[];
+  /** How the source was treated: a Supabase project (its users and storage data too) or plain
+   * PostgreSQL (older backups: postgres). */
+  profile?: BackupProfile;
+  /** What the backup holds, as its manifest records it. */
+  holds?: Holds;
   /** Set for Supabase's own backups (type `auto`), read from the Management API. */
   managed?: "supabase";
   supabaseId?: string;
@@ -56,6 +61,45 @@ export interface StatusReport {
   stale?: StaleType[];
 }
 
+export interface Holds {
+  /** The app's schemas (the platform's aside). */
+  schemas: string[];
+  /** The platform tables whose rows it holds (a Supabase backup). */
+  platformTables: string[];
+  /** The roles its grants and policies name. */
+  roles: string[];
+  /** The extensions its objects need. */
+  extensions: string[];
+}
+
+/** What a backup holds, from its manifest (null for a legacy dump or an older manifest's gaps). */
+export function holdsOf(entry: BackupEntry): Holds | null {
+  const m = entry.manifest;
+  if (!m || m.status !== "completed") return null;
+  const platform = m.contents?.platform;
+  const platformTables = platform?.dataTables ?? [];
+  const schemas = new Set<string>([...(m.contents?.createdSchemas ?? []), ...(m.scope.schemas ?? [])]);
+  for (const table of Object.keys(m.rowCounts ?? {})) if (!platformTables.includes(table)) schemas.add(table.slice(0, table.indexOf(".")).replace(/^"|"$/g, ""));
+  for (const s of platform?.schemas ?? []) schemas.delete(s);
+  return {
+    schemas: [...schemas].sort(),
+    platformTables,
+    roles: m.contents?.roles ?? [],
+    extensions: (m.contents?.extensions ?? []).filter((e) => e.needed).map((e) => `${e.name} (${e.schema})`),
+  };
+}
+
+/** The "Holds" cell: "supabase · 2 schemas · 11 platform tables · 4 roles · 1 extension". */
+export function holdsCell(row: ReportRow): string {
+  if (!row.holds) return row.managed ? "by Supabase" : "";
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  const parts = [row.profile ?? "postgres", n(row.holds.schemas.length, "schema")];
+  if (row.holds.platformTables.length > 0) parts.push(n(row.holds.platformTables.length, "platform table"));
+  if (row.holds.roles.length > 0) parts.push(n(row.holds.roles.length, "role"));
+  if (row.holds.extensions.length > 0) parts.push(n(row.holds.extensions.length, "extension"));
+  return parts.join(" · ");
+}
+
 const STATUS_LABELS: Record<string, string> = { running: "Running", completed: "Completed", failed: "Failed", legacy: "Legacy", invalid: "Invalid" };
 
 export function expiryOf(entry: BackupEntry, retention: Record<BackupType, number> = retentionRules()): Date | null {
@@ -65,6 +109,7 @@ export function expiryOf(entry: BackupEntry, retention: Record<BackupType, numbe
 
 export function reportRow(entry: BackupEntry, retention?: Record<BackupType, number>, restorePoints?: ReadonlySet<string>): ReportRow {
   const expires = expiryOf(entry, retention);
+  const holds = holdsOf(entry);
   return {
     id: entry.id,
     type: entry.type,
@@ -77,6 +122,8 @@ export function reportRow(entry: BackupEntry, retention?: Record<BackupType, num
     verified: entry.manifest?.verification !== undefined,
     ...(restorePoints?.has(entry.id) ? { restorePoint: true } : {}),
     ...(entry.alarms.length > 0 ? { alarms: entry.alarms } : {}),
+    ...(entry.manifest ? { profile: profileOf(entry.manifest) } : {}),
+    ...(holds ? { holds } : {}),
   };
 }
 
@@ -189,13 +236,13 @@ export function expiresCell(row: ReportRow): string {
 }
 
 function table(rows: ReportRow[]): string {
-  const lines = ["| ID | Type | Size | Created | Status | Expires |", "|----|------|------|---------|--------|---------|"];
+  const lines = ["| ID | Type | Size | Created | Status | Expires | Holds |", "|----|------|------|---------|--------|---------|-------|"];
   for (const r of rows) {
     const id = r.tag ? `${r.id} (${r.tag})` : r.id;
     const status = `${r.verified ? `${r.status}, verified` : r.status}${r.alarms ? ", ALARM" : ""}`;
     const expires = expiresCell(r);
     const size = r.managed ? "n/a" : formatBytes(r.size);
-    lines.push(`| ${id} | ${r.typeLabel} | ${size} | ${formatMinute(new Date(r.createdAt))} | ${status} | ${expires} |`);
+    lines.push(`| ${id} | ${r.typeLabel} | ${size} | ${formatMinute(new Date(r.createdAt))} | ${status} | ${expires} | ${holdsCell(r)} |`);
   }
   return lines.join("\n");
 }

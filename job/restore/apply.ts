@@ -12,6 +12,7 @@ import { oneLine } from "../core/errors";
 import { connectPg } from "../postgres/connection";
 import { ScriptError, ScriptReader } from "../postgres/script/reader";
 import { classifyStatement, parseSet } from "../postgres/script/statements";
+import { tocEntryOf, type TocEntry } from "../postgres/supabase";
 
 export interface ApplyInput {
   /** The dump as SQL text: a gunzipped plain dump, or pg_restore's script of an archive. */
@@ -24,6 +25,9 @@ export interface ApplyInput {
   expectedRowCounts: Record<string, number> | null;
   /** Load data without firing the target's triggers (data-only backups, tables that exist). */
   withoutTriggers?: boolean;
+  /** Which of the dump's entries (pg_dump's table of contents) are sent; the rest are skipped
+   * whole (a Supabase backup into a target that has the platform's structure). Default: all. */
+  sendsEntry?: (entry: TocEntry) => boolean;
   /** Runs before a statement is sent (verify creates the roles a statement names). */
   beforeStatement?: (sql: string, client: pg.Client) => Promise<void>;
   /** The last checks before COMMIT (the stored object's SHA-256): a throw rolls back. */
@@ -43,6 +47,8 @@ export interface ApplyOutcome {
   statements: number;
   /** The dump's own transaction-control statements, never sent. */
   dropped: number;
+  /** Statements of entries the target did not need (sendsEntry). */
+  skipped: number;
 }
 
 /** Why an apply failed, with what the server said and where in the dump. */
@@ -93,12 +99,28 @@ async function run(client: pg.Client, input: ApplyInput): Promise<ApplyOutcome> 
   const rowCounts: Record<string, number> = {};
   let statements = 0;
   let dropped = 0;
+  let skipped = 0;
   for (const sql of input.preamble ?? []) await send(client, sql, 0);
   if (input.withoutTriggers) await disableTriggers(client);
   const reader = new ScriptReader(input.sql);
+  // The entry the statements belong to: the last header seen (an entry's later statements have none).
+  let entry: TocEntry | null = null;
   try {
     for await (const item of reader.items()) {
       input.signal?.throwIfAborted();
+      if (item.kind !== "meta") entry = tocEntryOf(item.sql) ?? entry;
+      if (item.kind !== "meta" && entry && input.sendsEntry && !input.sendsEntry(entry)) {
+        if (item.kind === "copy") {
+          // Never expected (every row is sent), but a skipped block is still read to its end.
+          for await (const _chunk of item.data) input.signal?.throwIfAborted();
+        } else {
+          // Skipped or not, a statement pg_dump never writes means the dump is not what it claims.
+          const kind = classifyStatement(item.sql);
+          if (kind.kind === "refused") throw new ApplyError(`the dump holds ${kind.why} at line ${item.line}, which pg_dump never writes: refused, the dump is forged or not pg_dump's`, "forged", { line: item.line });
+        }
+        skipped++;
+        continue;
+      }
       if (item.kind === "meta") {
         // pg_dump brackets its scripts with \restrict / \unrestrict (psql's own protection); there
         // is no psql here to run any meta-command, and any other one means a forged script.
@@ -137,7 +159,7 @@ async function run(client: pg.Client, input: ApplyInput): Promise<ApplyOutcome> 
   }
   for (const sql of input.postamble ?? []) await send(client, sql, 0);
   if (input.expectedRowCounts) checkRowCounts(rowCounts, input.expectedRowCounts);
-  return { rowCounts, statements, dropped };
+  return { rowCounts, statements, dropped, skipped };
 }
 
 /** One statement, alone, through the extended protocol. */

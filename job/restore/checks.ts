@@ -10,6 +10,7 @@ import type { TargetEnvironment } from "./gate";
 import { isVerified } from "../retention";
 import { repeatedRequest } from "./requests";
 import { describeTables, type TargetInspection } from "./inspect";
+import { platformPlan, recordedPlatform } from "./platform";
 import type { RestoreOptions } from "./types";
 
 export interface Decision {
@@ -112,13 +113,23 @@ export function overwriteCheck(input: OverwriteInput, verified: boolean): GateCh
   }
   const tables = describeTables(occupied);
   if (!options.clean) {
+    const platformRows = inspection.platform?.filledTables ?? [];
+    const appTables = occupied.filter((t) => !platformRows.includes(t));
+    const what =
+      footprint.mode === "data"
+        ? `already has rows in ${tables}`
+        : platformRows.length === 0
+          ? `already holds tables in ${where}: ${tables}`
+          : appTables.length === 0
+            ? `already has rows in the platform tables the backup fills: ${describeTables(platformRows)}`
+            : `already holds tables in ${where}: ${describeTables(appTables)}, and rows in the platform tables the backup fills: ${describeTables(platformRows)}`;
     return {
       check: "overwrite",
       ok: false,
       detail:
         footprint.mode === "data"
-          ? `${display} already has rows in ${tables}: restore into empty tables, or add --clean to replace them (needs a verified backup)`
-          : `${display} already holds tables in ${where}: ${tables}; add --clean to replace them (needs a verified backup)`,
+          ? `${display} ${what}: restore into empty tables, or add --clean to replace them (needs a verified backup)`
+          : `${display} ${what}; add --clean to replace them (needs a verified backup)`,
     };
   }
   if (!verified) {
@@ -156,6 +167,17 @@ export function plannedSteps(entry: BackupEntry, options: RestoreOptions, enviro
           ? `drop table(s) ${inspection.occupied.join(", ")} inside the restore's transaction`
           : `empty table(s) ${inspection.occupied.join(", ")} inside the restore's transaction`,
     );
+  }
+  const platform = recordedPlatform(entry.manifest);
+  if (platform && inspection.platform) {
+    const plan = platformPlan(platform, inspection.platform, { clean: clean === true, createExtensions: [] });
+    if (clean && inspection.platform.filledTables.length > 0) steps.push(`empty the platform tables the backup fills (${describeTables(inspection.platform.presentTables)}), keeping their structure`);
+    steps.push(
+      plan.madeSchemas.length > 0
+        ? `make the platform's structure (${plan.madeSchemas.join(", ")}) from the backup: the target has none`
+        : `keep the target's own platform structure (${inspection.platform.presentSchemas.join(", ")}); load its rows with the target's triggers off`,
+    );
+    if (plan.madeAttached.length > 0) steps.push(`make on platform tables: ${plan.madeAttached.map((o) => `${o.kind} ${o.name} on ${o.schema}.${o.table}`).join(", ")}`);
   }
   const counts = Object.keys(entry.manifest?.rowCounts ?? {}).length;
   steps.push(

@@ -4,7 +4,7 @@
 // production target (the servers say it is production's database, or it is named so, or its
 // environment is unknown) also needs an approver, the backup id repeated with --confirm, a verified
 // backup, and a safety backup of the target taken just before.
-import { firstFailure, renderChecks } from "../core/checks";
+import { firstFailure, renderChecks, type GateCheck } from "../core/checks";
 import type { JobContext } from "../core/context";
 import { DbBackupError, failure, isKind, oneLine, refusal } from "../core/errors";
 import { formatBytes, formatDuration } from "../core/format";
@@ -23,6 +23,7 @@ import { cleanPostamble, cleanPreamble } from "./clean";
 import { prepareDump, type PreparedDump } from "./contents";
 import { identifyForGate, targetEnvironment } from "./gate";
 import { inspectTarget, restoreFootprint, type TargetInspection } from "./inspect";
+import { neededExtensions, platformChecks, platformPlan, recordedPlatform } from "./platform";
 import { LOCK_TIMEOUT_SQLSTATE, watchLockWaits } from "./locks";
 import { claimRequest, writeRequest, type RestoreRequestRecord } from "./requests";
 import { resolveTarget } from "./target";
@@ -60,19 +61,23 @@ export async function restoreAction(ctx: JobContext, options: RestoreOptions): P
     let inspection: TargetInspection | undefined;
     let inspectionError: unknown;
     try {
-      inspection = await inspectTarget(target.url, connection.display, restoreFootprint(prepared.contents, entry.manifest?.scope ?? null));
+      const platform = recordedPlatform(entry.manifest);
+      inspection = await inspectTarget(target.url, connection.display, restoreFootprint(prepared.contents, entry.manifest?.scope ?? null, platform), {
+        platform,
+        neededExtensions: platform ? neededExtensions(entry.manifest) : [],
+      });
     } catch (error) {
       if (!options.dryRun) throw error;
       inspectionError = error;
     }
-    const overwrite = inspection
-      ? overwriteCheck({ entry, options, inspection, display: connection.display }, isVerified(entry))
-      : { check: "overwrite", ok: false, detail: `cannot look at the target: ${oneLine(inspectionError)}` };
+    const targetChecks = inspection
+      ? [overwriteCheck({ entry, options, inspection, display: connection.display }, isVerified(entry)), ...supabaseChecks(options, inspection)]
+      : [{ check: "overwrite", ok: false, detail: `cannot look at the target: ${oneLine(inspectionError)}` }];
     // In the order a person reads them: who and what, then the target, then the way back.
     const at = gate.findIndex((c) => c.check === "safety backup" || c.check === "request");
-    const checks = at < 0 ? [...gate, overwrite] : [...gate.slice(0, at), overwrite, ...gate.slice(at)];
+    const checks = at < 0 ? [...gate, ...targetChecks] : [...gate.slice(0, at), ...targetChecks, ...gate.slice(at)];
     // The same refusal as without --dry-run: a gate check's before the target's.
-    const failed = firstFailure(gate) ?? (overwrite.ok ? undefined : overwrite);
+    const failed = firstFailure(gate) ?? firstFailure(targetChecks);
     if (options.dryRun) {
       const steps = inspection ? plannedSteps(entry, options, environment, inspection, safetyTag) : [];
       const plan: RestorePlan = { id: entry.id, target: connection.display, dryRun: true, environment: environment.name, production: environment.production, checks, steps };
@@ -144,16 +149,22 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
     await publishEvent(ctx, "restoreStarted", { ...about, safetyBackup }, `${entry.id}-restore-started-${started.getTime()}`);
     announced = true;
     const clean = options.clean === true && cleanNeeded(inspection);
-    const cleaned = clean ? (inspection.footprint.mode === "schemas" ? inspection.existingSchemas : inspection.occupied) : [];
+    const cleaned = clean ? (inspection.footprint.mode === "schemas" ? [...inspection.existingSchemas, ...(inspection.platform?.filledTables ?? [])] : inspection.occupied) : [];
     if (clean) ctx.log.info(`--clean: replacing ${cleaned.join(", ")} in ${connection.display}, inside the restore's transaction`);
     ctx.log.info(`restoring ${entry.id} (${formatBytes(entry.size)}) into ${connection.display}`);
+    const platform = recordedPlatform(entry.manifest);
+    const plan = platform && inspection.platform ? platformPlan(platform, inspection.platform, { clean, createExtensions: extensionsToMake(options, inspection) }) : null;
+    if (plan && plan.madeSchemas.length > 0) ctx.log.info(`the target has no Supabase platform: making ${plan.madeSchemas.join(", ")} from the backup`);
+    const preamble = [...(plan?.extensions ?? []), ...(clean ? cleanPreamble(inspection, prepared.contents) : []), ...(plan?.clean ?? [])];
     const outcome = await prepared
       .apply(input.targetUrl, {
         jobs: options.jobs ?? 1,
-        preamble: clean ? cleanPreamble(inspection, prepared.contents) : undefined,
-        postamble: clean ? cleanPostamble(inspection) : undefined,
-        // Rows loaded into tables that already exist must not fire their triggers.
-        withoutTriggers: inspection.footprint.mode === "data",
+        preamble: preamble.length > 0 ? preamble : undefined,
+        postamble: [...(plan?.postamble ?? []), ...(clean ? cleanPostamble(inspection) : [])],
+        // Rows loaded into tables that already exist must not fire their triggers; a Supabase
+        // backup's never do (the platform's tables have triggers of their own).
+        withoutTriggers: inspection.footprint.mode === "data" || plan !== null,
+        ...(plan ? { sendsEntry: plan.sends } : {}),
         lockTimeoutSeconds: options.settings.lockTimeoutSeconds,
         onSession: (pid) => locks.watch(pid),
       })
@@ -190,6 +201,23 @@ async function runRestore(ctx: JobContext, input: RunInput): Promise<RestoreRepo
   } finally {
     await locks.stop();
   }
+}
+
+/** A Supabase backup's own checks: the target's platform and extensions, and no parallel restore
+ * (the platform's parts are chosen per statement, in one transaction). */
+function supabaseChecks(options: RestoreOptions, inspection: TargetInspection): GateCheck[] {
+  if (!inspection.platform) return [];
+  const checks = platformChecks(inspection.platform, inspection.extensions ?? { present: [], missing: [] }, { createExtensions: options.createExtensions === true });
+  if ((options.jobs ?? 1) > 1) {
+    checks.unshift({ check: "parallel", ok: false, detail: `a Supabase backup restores in one transaction (its platform parts are chosen for the target): use --jobs 1` });
+  }
+  return checks;
+}
+
+/** The needed extensions the job makes, with --create-extensions: the ones the target's server has. */
+function extensionsToMake(options: RestoreOptions, inspection: TargetInspection) {
+  if (!options.createExtensions) return [];
+  return (inspection.extensions?.missing ?? []).filter((m) => m.available && m.installedIn === null).map((m) => m.extension);
 }
 
 const isLockTimeout = (error: unknown) => error instanceof ApplyError && error.options.sqlstate === LOCK_TIMEOUT_SQLSTATE;

@@ -26,7 +26,7 @@ export interface DumpContents {
   tables: string[];
 }
 
-export interface ApplyRun extends Pick<ApplyInput, "preamble" | "postamble" | "withoutTriggers" | "beforeStatement" | "lockTimeoutSeconds" | "onSession"> {
+export interface ApplyRun extends Pick<ApplyInput, "preamble" | "postamble" | "withoutTriggers" | "sendsEntry" | "beforeStatement" | "lockTimeoutSeconds" | "onSession"> {
   /** pg_restore jobs for a custom archive (more than 1: an empty target only, not one transaction). */
   jobs: number;
 }

@@ -5,3 +5,4 @@ export { restoreAction } from "./command";
 export { ApplyError } from "./apply";
 export { prepareDump, type PreparedDump } from "./contents";
 export type { RestoreOptions, RestorePlan, RestoreReport, SafetyBackupSettings } from "./types";
+export { scratchApply } from "./platform";

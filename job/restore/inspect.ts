@@ -7,6 +7,8 @@ import { parseQualifiedName, splitQualifiedName } from "../postgres/sql";
 import { failure, oneLine } from "../core/errors";
 import type { BackupScope } from "../inventory";
 import { connectPg } from "../postgres/connection";
+import { checkExtensions, inspectPlatform, type AttachedObject, type ExtensionCheck, type ExtensionRecord, type PlatformContents, type PlatformTarget } from "../postgres/supabase";
+import { isPlatformSchema } from "./platform";
 
 /** What part of the target a dump replaces: whole schemas (a full or schema backup), single tables
  * (`--table`), or table contents (`--data-only`). */
@@ -29,20 +31,34 @@ export interface TargetInspection {
   dependents: string[];
   /** Publications the replaced tables belong to: --clean puts them back after the restore. */
   publications: { publication: string; table: string }[];
+  /** A Supabase backup: what the target has of the platform (its filled data tables are in
+   * `occupied` too). */
+  platform?: PlatformTarget;
+  /** The extensions the backup's objects need, as the target has them. */
+  extensions?: ExtensionCheck;
+}
+
+/** What a Supabase backup brings besides its app: read from its manifest. */
+export interface PlatformInput {
+  platform: PlatformContents | null;
+  neededExtensions: ExtensionRecord[];
 }
 
 /** Only exact (quoted) identifier paths ever reach SQL text. */
 const isQualifiedName = (name: string) => parseQualifiedName(name, 0) === name;
 
-export function restoreFootprint(contents: DumpContents, scope: BackupScope | null): RestoreFootprint {
-  const tables = contents.tables.filter(isQualifiedName);
+export function restoreFootprint(contents: DumpContents, scope: BackupScope | null, platform: PlatformContents | null = null): RestoreFootprint {
+  // A Supabase backup's platform tables are judged by their rows (inspectTarget), never by the
+  // schemas a project always has.
+  const onPlatform = (table: string) => platform !== null && isPlatformSchema(splitQualifiedName(table)?.[0] ?? "");
+  const tables = contents.tables.filter(isQualifiedName).filter((t) => !onPlatform(t));
   if (scope?.dataOnly) return { mode: "data", schemas: [], tables };
   if (scope && scope.tables.length > 0) {
     // A schema-only --table dump counts no rows: its --table names are all there is.
     const named = scope.tables.filter((t) => !/[*?]/.test(t) && isQualifiedName(t));
     return { mode: "tables", schemas: [], tables: [...new Set([...tables, ...named])] };
   }
-  const schemas = new Set<string>([...contents.createdSchemas, ...(scope?.schemas ?? [])]);
+  const schemas = new Set<string>([...contents.createdSchemas, ...(scope?.schemas ?? [])].filter((s) => platform === null || !isPlatformSchema(s)));
   for (const table of tables) {
     const parts = splitQualifiedName(table);
     if (parts) schemas.add(parts[0]);
@@ -50,7 +66,7 @@ export function restoreFootprint(contents: DumpContents, scope: BackupScope | nu
   return { mode: "schemas", schemas: [...schemas].sort(), tables };
 }
 
-export async function inspectTarget(url: string, display: string, footprint: RestoreFootprint): Promise<TargetInspection> {
+export async function inspectTarget(url: string, display: string, footprint: RestoreFootprint, input: PlatformInput = { platform: null, neededExtensions: [] }): Promise<TargetInspection> {
   let client: pg.Client;
   try {
     client = await connectPg(url);
@@ -86,9 +102,16 @@ export async function inspectTarget(url: string, display: string, footprint: Res
       }
     }
     const roots = footprint.mode === "schemas" ? { schemas: existingSchemas, tables: [] } : footprint.mode === "tables" ? { schemas: [], tables: occupied } : null;
-    const dependents = roots ? await outsideDependents(client, roots) : [];
+    // The app's own objects on platform tables go with its schemas, and the backup makes them again.
+    const dependents = roots ? await outsideDependents(client, roots, input.platform?.attached ?? []) : [];
     const publications = roots ? await publicationMemberships(client, roots) : [];
-    return { footprint, existingSchemas, occupied, serverVersionNum: version, dependents, publications };
+    const inspection: TargetInspection = { footprint, existingSchemas, occupied, serverVersionNum: version, dependents, publications };
+    if (input.platform) {
+      inspection.platform = await inspectPlatform(client, input.platform);
+      inspection.occupied = [...occupied, ...inspection.platform.filledTables];
+    }
+    if (input.neededExtensions.length > 0) inspection.extensions = await checkExtensions(client, input.neededExtensions);
+    return inspection;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -114,11 +137,18 @@ SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) AS dependent,
  WHERE d.deptype IN ('n', 'P', 'S')
    AND NOT EXISTS (SELECT 1 FROM inside j WHERE j.classid = d.classid AND j.objid = d.objid)
    AND d.classid NOT IN ('pg_publication_rel'::regclass, 'pg_cast'::regclass)
+   AND NOT (d.classid = 'pg_trigger'::regclass AND EXISTS (
+         SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE t.oid = d.objid AND format('%s.%s.%s', n.nspname, c.relname, t.tgname) = ANY($3::text[])))
+   AND NOT (d.classid = 'pg_policy'::regclass AND EXISTS (
+         SELECT 1 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE p.oid = d.objid AND format('%s.%s.%s', n.nspname, c.relname, p.polname) = ANY($3::text[])))
  ORDER BY 1, 2`;
 
-async function outsideDependents(client: pg.Client, roots: { schemas: string[]; tables: string[] }): Promise<string[]> {
+async function outsideDependents(client: pg.Client, roots: { schemas: string[]; tables: string[] }, attached: AttachedObject[]): Promise<string[]> {
   if (roots.schemas.length === 0 && roots.tables.length === 0) return [];
-  const rows = (await client.query<{ dependent: string; needs: string }>(OUTSIDE_DEPENDENTS_SQL, [roots.schemas, roots.tables])).rows;
+  const remade = attached.filter((o) => o.kind !== "index").map((o) => `${o.schema}.${o.table}.${o.name}`);
+  const rows = (await client.query<{ dependent: string; needs: string }>(OUTSIDE_DEPENDENTS_SQL, [roots.schemas, roots.tables, remade])).rows;
   const byDependent = new Map<string, string[]>();
   for (const r of rows) byDependent.set(r.dependent, [...(byDependent.get(r.dependent) ?? []), r.needs]);
   return [...byDependent].map(([dependent, needs]) => `${dependent} (needs ${needs.join(", ")})`);

@@ -45,6 +45,8 @@ export interface RestoreOptions {
   requestId?: string;
   /** Replace the schemas (tables) the dump brings back; only with a verified backup. */
   clean?: boolean;
+  /** Make the extensions a Supabase backup's objects need where the target lacks them. */
+  createExtensions?: boolean;
   skipSafetyBackup?: boolean;
   /** Print every check and what would happen; touch nothing. */
   dryRun?: boolean;

@@ -25,7 +25,7 @@ import {
 import { sameServer } from "../postgres/connection";
 import { isConnectionFailure } from "../postgres/failures";
 import { identityOf } from "../postgres/identity";
-import { ApplyError, prepareDump } from "../restore";
+import { ApplyError, prepareDump, scratchApply } from "../restore";
 import { refreshRestorePoints, type RestorePointHold } from "../retention";
 import { roleKeeper } from "./roles";
 import { serverOf, withScratchDatabase } from "./scratch";
@@ -86,6 +86,8 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
             jobs: 1,
             lockTimeoutSeconds: options.lockTimeoutSeconds ?? 60,
             beforeStatement: roles.ensure,
+            // A Supabase backup brings the platform's structure into the plain scratch database.
+            ...scratchApply(manifest),
           });
           return outcome.rowCounts;
         } finally {

@@ -1,8 +1,8 @@
 // `db-backup create`: flags → CreateOptions.
 import { Command, Option } from "commander";
 import { createBackup } from "../../backup";
-import { BACKUP_TYPES, SUPABASE_MANAGED_SCHEMAS, type BackupType } from "../../core/catalog";
-import { ENV, backupLockSeconds, backupName, compressionLevelSetting, optionalInt, postgresUrl, schemaList } from "../../core/settings";
+import { BACKUP_TYPES, PLATFORM_DATA_SCHEMAS, SUPABASE_MANAGED_SCHEMAS, type BackupType } from "../../core/catalog";
+import { ENV, backupLockSeconds, backupName, compressionLevelSetting, optionalInt, postgresUrl, profileSetting, schemaList } from "../../core/settings";
 import { collect, globalsOf, withContext, type CommandDeps } from "../context";
 
 export function createCommand(deps: CommandDeps): Command {
@@ -16,12 +16,13 @@ export function createCommand(deps: CommandDeps): Command {
     .option("--schema-only", "dump the schema without data", false)
     .option("--data-only", "dump the data without schema", false)
     .option("--no-acl", "leave out grants (kept by default: Supabase's API depends on them)")
+    .option("--profile <profile>", `supabase (the project's users and storage data too) or postgres (the app's schemas); ${ENV.profile}, default: detected`)
     .addOption(new Option("--format <format>", "plain SQL (gzip) or pg_dump custom format").choices(["plain", "custom"]).default("plain"))
     .option("--compression-level <n>", `gzip level 1-9 (${ENV.compressionLevel}, default 6)`)
     .option("--json", "print the manifest as JSON", false)
     .addHelpText(
       "after",
-      `\nDefault scope: every schema except the ones Supabase's platform manages:\n  ${SUPABASE_MANAGED_SCHEMAS.join(", ")}\n\nExamples:\n  db-backup create\n  db-backup create --type pre_migration --tag before_v2_schema\n  db-backup create --table pmoves_core.content_items --table pmoves_core.embeddings --data-only\n  db-backup create --schema pmoves_core --schema-only`,
+      `\nDefault scope: every schema except the ones Supabase's platform manages:\n  ${SUPABASE_MANAGED_SCHEMAS.join(", ")}\nand, for a Supabase project (profile supabase), the rows of the platform's data tables in\n  ${PLATFORM_DATA_SCHEMAS.join(", ")} (not their migration history).\n\nExamples:\n  db-backup create\n  db-backup create --type pre_migration --tag before_v2_schema\n  db-backup create --table pmoves_core.content_items --table pmoves_core.embeddings --data-only\n  db-backup create --schema pmoves_core --schema-only`,
     )
     .action(async (opts, command: Command) => {
       const sourceUrl = postgresUrl(globalsOf(command).dbUrl ?? env[ENV.sourceDbUrl], ENV.sourceDbUrl);
@@ -35,6 +36,7 @@ export function createCommand(deps: CommandDeps): Command {
           schemaOnly: opts.schemaOnly,
           dataOnly: opts.dataOnly,
           noAcl: opts.acl === false,
+          profile: profileSetting(opts.profile ?? env[ENV.profile], opts.profile !== undefined ? "--profile" : ENV.profile),
           format: opts.format,
           compressionLevel:
             opts.compressionLevel !== undefined

@@ -17,6 +17,7 @@ export function restoreCommand(deps: CommandDeps): Command {
     .option("--confirm <backup_id>", "repeat the backup id (required for production)")
     .option("--reason <text>", "why: recorded in the events (required with --skip-safety-backup)")
     .option("--clean", "replace the schemas (tables) the dump brings back, in the restore's transaction; verified backups only", false)
+    .option("--create-extensions", "make the extensions a Supabase backup needs where the target lacks them (CREATE EXTENSION, in the restore's transaction)", false)
     .option("--skip-safety-backup", "production: do not back up the target first (needs --reason)", false)
     .option("--request-id <id>", "a config-driven restore's id: recorded, and never run twice")
     .option("--dry-run", "print every check and what would happen; change nothing", false)
@@ -55,6 +56,7 @@ export function restoreCommand(deps: CommandDeps): Command {
           reason: opts.reason,
           requestId: opts.requestId,
           clean: opts.clean,
+          createExtensions: opts.createExtensions,
           skipSafetyBackup: opts.skipSafetyBackup,
           dryRun: opts.dryRun,
         }),

@@ -4,7 +4,7 @@ import type { BackupEntry } from "../../inventory";
 import { MIN_VERIFIED_RESTORE_POINTS, backupTypes, type BackupType } from "../../core/catalog";
 import { formatBytes, formatDay, formatMinute, formatSecond } from "../../core/format";
 import { isFullBackup } from "../../inventory";
-import { buildStatusReport, expiresCell, type ReportRow, type StatusReport } from "../model";
+import { buildStatusReport, expiresCell, holdsCell, type ReportRow, type StatusReport } from "../model";
 import { verifiedRestorePoints } from "../../retention";
 import { restoreTimeline } from "./charts";
 import { escapeHtml, richText } from "./escape";
@@ -20,10 +20,13 @@ function latestTable(rows: ReportRow[]): string {
       const status = r.verified ? `${r.status}, verified` : r.status;
       const cls = /fail|invalid/i.test(r.status) ? "bad" : r.verified ? "good" : "";
       const expires = expiresCell(r);
-      return `<tr><td><code>${escapeHtml(r.id)}</code>${r.tag ? ` <span class="tag">${escapeHtml(r.tag)}</span>` : ""}</td><td>${escapeHtml(r.typeLabel)}</td><td class="num">${escapeHtml(r.managed ? "n/a" : formatBytes(r.size))}</td><td>${escapeHtml(formatMinute(new Date(r.createdAt)))}</td><td class="${cls}">${escapeHtml(status)}</td><td>${escapeHtml(expires)}</td></tr>`;
+      const holds = r.holds
+        ? `<td title="${escapeHtml([`schemas: ${r.holds.schemas.join(", ") || "none"}`, ...(r.holds.platformTables.length ? [`platform tables: ${r.holds.platformTables.join(", ")}`] : []), `roles: ${r.holds.roles.join(", ") || "none"}`, `extensions: ${r.holds.extensions.join(", ") || "none"}`].join("\n"))}">${escapeHtml(holdsCell(r))}</td>`
+        : `<td>${escapeHtml(holdsCell(r))}</td>`;
+      return `<tr><td><code>${escapeHtml(r.id)}</code>${r.tag ? ` <span class="tag">${escapeHtml(r.tag)}</span>` : ""}</td><td>${escapeHtml(r.typeLabel)}</td><td class="num">${escapeHtml(r.managed ? "n/a" : formatBytes(r.size))}</td><td>${escapeHtml(formatMinute(new Date(r.createdAt)))}</td><td class="${cls}">${escapeHtml(status)}</td><td>${escapeHtml(expires)}</td>${holds}</tr>`;
     })
     .join("");
-  return `<table><thead><tr><th>ID</th><th>Type</th><th>Size</th><th>Created</th><th>Status</th><th>Expires</th></tr></thead><tbody>${body}</tbody></table>`;
+  return `<table><thead><tr><th>ID</th><th>Type</th><th>Size</th><th>Created</th><th>Status</th><th>Expires</th><th>Holds</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 /** The whole page. Pure: the same entries, time and report give the same bytes. */
