@@ -22,7 +22,9 @@ import {
   type BackupManifest,
   type Verification,
 } from "../inventory";
-import { sameServer } from "../postgres/connection";
+import type pg from "pg";
+import { connectPg, sameServer } from "../postgres/connection";
+import { checkExtensions } from "../postgres/supabase";
 import { isConnectionFailure } from "../postgres/failures";
 import { identityOf } from "../postgres/identity";
 import { ApplyError, prepareDump, scratchApply } from "../restore";
@@ -69,6 +71,7 @@ export async function verifyAction(ctx: JobContext, options: VerifyOptions): Pro
   const manifest = requireVerifiable(entry);
   requireKnownVersion(entry, options.dumpVersion);
   await refuseSourceServer(options, manifest);
+  await requireExtensionsAvailable(options.verifyDbUrl, manifest);
 
   const started = ctx.clock().getTime();
   const server = serverOf(options.verifyDbUrl);
@@ -178,6 +181,29 @@ async function refuseSourceServer(options: VerifyOptions, manifest: BackupManife
   }
   const sources = [options.sourceUrl].filter((u): u is string => !!u);
   if (sources.some((s) => sameServer(s, options.verifyDbUrl))) throw refuse();
+}
+
+/** A Supabase backup's drill makes the extensions its objects need in the scratch database: the
+ * verification server must have them installed (their packages), or the drill says so up front
+ * instead of failing as if the backup were at fault. */
+async function requireExtensionsAvailable(verifyDbUrl: string, manifest: BackupManifest): Promise<void> {
+  const needed = manifest.contents?.platform ? (manifest.contents.extensions ?? []).filter((e) => e.needed) : [];
+  if (needed.length === 0) return;
+  let client: pg.Client;
+  try {
+    client = await connectPg(verifyDbUrl);
+  } catch (error) {
+    throw failure(`cannot connect to the verification server ${serverOf(verifyDbUrl)} (VERIFY_DB_URL): ${oneLine(error)}`, error);
+  }
+  try {
+    const { missing } = await checkExtensions(client, needed);
+    const unavailable = missing.filter((m) => !m.available).map((m) => m.extension.name);
+    if (unavailable.length > 0) {
+      throw failure(`the verification server ${serverOf(verifyDbUrl)} lacks extension ${unavailable.join(", ")}, which the backup's objects need: install its package there (the drill makes the extension in its scratch database)`);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** A drill that failed, as the one line the operator reads: a backup that does not restore is an

@@ -7,11 +7,11 @@
 // the profiles), its own migration history and platform structure untouched; a drill on plain
 // PostgreSQL passes; plain PostgreSQL gets the platform's structure from the backup.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupManifestSchema, type BackupManifest } from "../../job/inventory/manifest";
+import { BackupManifestSchema, serializeManifest, type BackupManifest } from "../../job/inventory/manifest";
 import { expectOneLineError, expectRefused } from "../helpers/assertions";
 import { jobEnv, runCli } from "../helpers/cli";
 import { database, dropDatabase, sequenceState, sql } from "../helpers/pg";
-import { makeBucket, removeBucket, uniqueBucket } from "../helpers/s3";
+import { makeBucket, putObject, removeBucket, uniqueBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 import { dbSnapshot } from "../helpers/snapshots";
 import { MIGRATION_TABLES, PLATFORM_DATA_TABLES, appAttachments, freshProject, migrationRows, platformStructure, projectFingerprint, supabaseProject } from "../helpers/supabase";
@@ -149,6 +149,17 @@ describe("a Supabase project's default backup", () => {
     expect(result.stderr).toMatch(/the target has no Supabase platform: making auth, storage from the backup/);
     await expectSameProject(plain.name);
     expect(await sql(plain.name, "SELECT count(*)::int AS n FROM auth.schema_migrations")).toEqual([{ n: 0 }]); // the structure, not the history
+  });
+
+  it("a drill whose server lacks an extension the backup needs says so before it starts (not as the backup's fault)", async () => {
+    // A backup of a project using PostGIS, which this server does not have: its manifest says so.
+    const withPostgis = await create();
+    const key = `supabase/manual/${withPostgis.id}.manifest.json`;
+    const extensions = [...withPostgis.contents!.extensions!, { name: "postgis", schema: "extensions", version: "3.5.0", needed: true }];
+    await putObject(bucket, key, serializeManifest({ ...withPostgis, contents: { ...withPostgis.contents!, extensions } }));
+    const drill = await runCli(["verify", withPostgis.id, "--allow-source-server"], env);
+    expect(drill.code).toBe(1);
+    expectOneLineError(drill, /the verification server .* lacks extension postgis, which the backup's objects need: install its package there/);
   });
 
   it("in custom format restores the same way (one transaction; --jobs > 1 refused)", async () => {
