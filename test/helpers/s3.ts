@@ -83,3 +83,13 @@ export async function legalHold(bucket: string, key: string): Promise<boolean> {
   const status: unknown = await s3Client().getObjectLegalHold(bucket, key).catch(() => ({ Status: "OFF" }));
   return (status as { Status?: string }).Status === Minio.LEGAL_HOLD_STATUS.ENABLED;
 }
+
+/** What the server answers an S3 call: "allowed", or its error code (AccessDenied, …). */
+export async function errorCode(action: Promise<unknown>): Promise<string> {
+  try {
+    await action;
+    return "allowed";
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}

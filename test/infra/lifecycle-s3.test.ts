@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_TYPES, objectLayout, type BackupType } from "../../job/core/catalog";
 import { lifecycleRules, toS3Lifecycle } from "../../infra/lifecycle";
 import { asBucketPolicy, workloadPolicy } from "../../infra/policies";
-import { removeBucket } from "../helpers/s3";
+import { errorCode, removeBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 
 /** The server's lifecycle clock: `rgw lc debug interval = 10` (scripts/services.sh). */
@@ -46,14 +46,6 @@ async function versions(key: string): Promise<{ versionId: string; isDeleteMarke
 }
 const hasVersion = async (k: string, versionId: string) => (await versions(k)).some((v) => v.versionId === versionId && !v.isDeleteMarker);
 
-async function errorCode(action: Promise<unknown>): Promise<string> {
-  try {
-    await action;
-    return "allowed";
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
 
 /** As the job writes a backup object: upload, then lock that version for the type's retention. */
 async function writeLocked(k: string, body: string, days: number): Promise<string> {

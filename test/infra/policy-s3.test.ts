@@ -12,7 +12,7 @@ import * as Minio from "minio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BACKUP_TYPES, longestRetentionDays, retentionRules } from "../../job/core/catalog";
 import { AREAS, RIGHTS, WORKLOADS, areaKey, asBucketPolicy, workloadPolicy, type Area, type Workload } from "../../infra/policies";
-import { removeBucket } from "../helpers/s3";
+import { errorCode, removeBucket } from "../helpers/s3";
 import { requireServices, services } from "../helpers/services";
 
 const PREFIX = "supabase";
@@ -33,14 +33,6 @@ const owner = client(services.s3AccessKey, services.s3SecretKey);
 /** Holds one workload's key at a time (its bucket's policy). */
 const holder = client(services.s3OtherAccessKey, services.s3OtherSecretKey);
 
-async function errorCode(action: Promise<unknown>): Promise<string> {
-  try {
-    await action;
-    return "allowed";
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  }
-}
 
 /** A key in an area of the layout, as the job would name it. */
 function sampleKey(area: Area, name = "backup_20250607_120000"): string {
