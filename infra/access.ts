@@ -19,21 +19,27 @@
 //   Refused even with all of that right:
 //   - lifecycle hooks (postStart/preStop) and probes (startup/liveness/readiness): an exec handler
 //     runs any command in the container, with the Secret's URLs in its environment;
+//   - an envFrom `prefix`: it renames a source's keys, so the stack's ConfigMap (listed after the
+//     Secret) could supply variables the job reads from its Secret;
 //   - the host's network, hostAliases, a dnsConfig or a dnsPolicy other than ClusterFirst: they
 //     would point the S3 and database host names somewhere else;
 //   - a Job of more than one pod at a time (parallelism or completions other than 1): a restore
-//     run several times at once.
+//     run several times at once;
+//   - a Job retried otherwise than its template says: its backoffLimit must be the one of the run
+//     its args and Secret match (the API server defaults an unset one to 6, so leaving it out is
+//     refused where the template has 0 or 1; a Job from a CronJob copies the template's), no
+//     podFailurePolicy (an Ignore rule makes failures not count) or backoffLimitPerIndex, and the
+//     pod's restartPolicy Never (OnFailure restarts the container in place before the Job
+//     controller counts the failure).
 // - Pods of the same shape that a Job controls (a hand-made pod cannot mount a Secret; ownership
 //   alone is not trusted, as ownerReferences can be written by hand); an update may not change a
 //   pod's image or add an ephemeral (debug) container (one a break-glass subject added before
 //   stays: the controllers' later updates of that pod pass).
 // It does not stop: a cluster admin; anyone who can read the Secrets (`get secrets`, e.g. the
 // namespace's `admin` role) and so take the URLs elsewhere; anyone who can change the stack's
-// CronJobs, ConfigMaps or Secrets (they are the templates); `pods/exec` into a running pod; a Job
-// with another backoffLimit (or a podFailurePolicy) than its template's, which retries a failed
-// run (the policy is not given the templates' backoffLimits); scheduling (nodeName, nodeSelector,
-// tolerations, runtimeClassName) and securityContext, left to the namespace's Pod Security
-// `restricted` level.
+// CronJobs, ConfigMaps or Secrets (they are the templates); `pods/exec` into a running pod;
+// scheduling (nodeName, nodeSelector, tolerations, runtimeClassName) and securityContext, left to
+// the namespace's Pod Security `restricted` level.
 
 /** A CEL string or list literal (JSON's escapes are CEL's). */
 export const cel = (value: string | readonly unknown[]): string =>
@@ -79,11 +85,16 @@ export function roleBindingSubjects(subjects: Subjects) {
   ];
 }
 
-/** A run the admission policy admits: a container's args and the Secret its envFrom names. */
+/** A run the admission policy admits: a container's args, the Secret its envFrom names, and the
+ * Job's backoffLimit (its workload's, as the CronJob's jobTemplate or the rendered Job has it). */
 export interface AdmittedRun {
   args: string[];
   secret: string;
+  backoffLimit: number;
 }
+
+/** What the API server sets a Job's unset `spec.backoffLimit` to (without backoffLimitPerIndex). */
+export const DEFAULT_BACKOFF_LIMIT = 6;
 
 export interface AdmissionInputs {
   /** `<registry>/<name>@sha256:…`. */
@@ -106,10 +117,17 @@ export interface Validation {
   reason: "Forbidden";
 }
 
+const v = (expression: string, message: string): Validation => ({ expression, message: `db-backup admission: ${message}`, reason: "Forbidden" });
+
+/** A container `c` runs run `r` (`[args, [secret]]`): its args, and the Secrets its envFrom names. */
+const RUN_MATCHES = "r[0] == c.args && r[1] == c.envFrom.filter(e, has(e.secretRef)).map(e, e.secretRef.name)";
+
+/** Runs as a CEL list of `[args, [secret]]`. */
+const runsLiteral = (runs: AdmittedRun[]): string => cel(runs.map((r) => [r.args, [r.secret]]) as unknown as string[][]);
+
 /** The checks on a pod spec (`variables.spec`), shared by the Job and the Pod policy. */
 export function podSpecValidations(inputs: AdmissionInputs): Validation[] {
-  const runs = cel(inputs.runs.map((r) => [r.args, [r.secret]]) as unknown as string[][]);
-  const v = (expression: string, message: string): Validation => ({ expression, message: `db-backup admission: ${message}`, reason: "Forbidden" });
+  const runs = runsLiteral(inputs.runs);
   return [
     v(
       "size(variables.spec.containers) == 1 && (!has(variables.spec.initContainers) || size(variables.spec.initContainers) == 0) && " +
@@ -119,12 +137,18 @@ export function podSpecValidations(inputs: AdmissionInputs): Validation[] {
     v(`variables.spec.containers.all(c, c.image == ${cel(inputs.image)})`, `the container must run the stack's image ${inputs.image}`),
     v(`variables.spec.containers.all(c, has(c.command) && c.command == ${cel(inputs.command)})`, `the container's command must be ${inputs.command.join(" ")}`),
     v(
-      `variables.spec.containers.all(c, has(c.args) && has(c.envFrom) && ${runs}.exists(r, r[0] == c.args && r[1] == c.envFrom.filter(e, has(e.secretRef)).map(e, e.secretRef.name)))`,
+      `variables.spec.containers.all(c, has(c.args) && has(c.envFrom) && ${runs}.exists(r, ${RUN_MATCHES}))`,
       "only the stack's workloads run here: a Job from one of its CronJobs (kubectl create job --from=cronjob/…), args and Secret as the CronJob has them",
     ),
     v(
       `variables.spec.containers.all(c, c.envFrom.all(e, (has(e.secretRef) && e.secretRef.name in ${cel(inputs.secrets)}) || (has(e.configMapRef) && e.configMapRef.name in ${cel(inputs.configMaps)})))`,
       "env only from the stack's ConfigMaps and Secrets",
+    ),
+    // A prefix renames a source's keys: the ConfigMap's (put after the Secret, whose keys it then
+    // overrides) could become the variables the job reads from its Secret. Genuine pods have none.
+    v(
+      "variables.spec.containers.all(c, !has(c.envFrom) || c.envFrom.all(e, !has(e.prefix)))",
+      "no envFrom prefix: the stack's ConfigMaps and Secrets keep their variables' names",
     ),
     v(
       `variables.spec.containers.all(c, !has(c.env) || c.env.all(e, e.name in ${cel(inputs.envNames)} && !has(e.valueFrom)))`,
@@ -153,18 +177,40 @@ export function podSpecValidations(inputs: AdmissionInputs): Validation[] {
         '(!has(variables.spec.dnsPolicy) || variables.spec.dnsPolicy == "ClusterFirst")',
       "the cluster's network and DNS: no host network, hostAliases, dnsConfig or other dnsPolicy",
     ),
+    // OnFailure restarts a failed container in place, before the Job controller counts the failure
+    // against backoffLimit: a restore would run again.
+    v(
+      'has(variables.spec.restartPolicy) && variables.spec.restartPolicy == "Never"',
+      "restartPolicy Never, as the templates have it: a failed container is not run again in place",
+    ),
   ];
 }
 
-/** The checks on the Job itself (Job policy only): one pod at a time, once. */
-export function jobValidations(): Validation[] {
+/** The checks on the Job itself (Job policy only): one pod at a time, once; retried only as its
+ * template says. */
+export function jobValidations(inputs: AdmissionInputs): Validation[] {
+  const runs = runsLiteral(inputs.runs);
+  // The runs by backoffLimit (a map literal: CEL's list literals hold one type only).
+  const byLimit = new Map<number, AdmittedRun[]>();
+  for (const r of inputs.runs) byLimit.set(r.backoffLimit, [...(byLimit.get(r.backoffLimit) ?? []), r]);
+  const runsByLimit = `{${[...byLimit].map(([limit, list]) => `${limit}: ${runsLiteral(list)}`).join(", ")}}`;
+  // Always set at admission (defaulted); the fallback is the API server's default.
+  const backoffLimit = `(has(object.spec.backoffLimit) ? object.spec.backoffLimit : ${DEFAULT_BACKOFF_LIMIT})`;
   return [
-    {
-      expression:
-        "(!has(object.spec.parallelism) || object.spec.parallelism == 1) && (!has(object.spec.completions) || object.spec.completions == 1)",
-      message: "db-backup admission: one pod at a time, once (parallelism and completions 1, as the templates have them)",
-      reason: "Forbidden",
-    },
+    v(
+      "(!has(object.spec.parallelism) || object.spec.parallelism == 1) && (!has(object.spec.completions) || object.spec.completions == 1)",
+      "one pod at a time, once (parallelism and completions 1, as the templates have them)",
+    ),
+    // A container that is none of the runs is the run check's (podSpecValidations) to refuse.
+    v(
+      `variables.spec.containers.all(c, !has(c.args) || !has(c.envFrom) || !${runs}.exists(r, ${RUN_MATCHES}) || ` +
+        `(${backoffLimit} in ${runsByLimit} && ${runsByLimit}[${backoffLimit}].exists(r, ${RUN_MATCHES})))`,
+      "the Job's backoffLimit must be its CronJob's (retries as the template has them; left out, it is 6)",
+    ),
+    v(
+      "!has(object.spec.podFailurePolicy) && !has(object.spec.backoffLimitPerIndex)",
+      "no podFailurePolicy or backoffLimitPerIndex: failures count, and are retried only as backoffLimit says",
+    ),
   ];
 }
 
@@ -199,7 +245,7 @@ export function admissionPolicies(inputs: AdmissionInputs): { name: string; spec
         // an older image (the controller updates Jobs it runs).
         matchConstraints: { resourceRules: [{ apiGroups: ["batch"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["jobs"] }] },
         variables: [{ name: "spec", expression: "object.spec.template.spec" }],
-        validations: [...checks, ...jobValidations()],
+        validations: [...checks, ...jobValidations(inputs)],
       },
     },
     {

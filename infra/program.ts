@@ -69,13 +69,13 @@ export function backupSystem(config: StackConfig) {
   const oneOff = config.restore && oneOffWorkload(config.restore, config.deadlines.restoreSeconds);
 
   // What the admission policy admits: exactly the runs of the CronJobs below (and the one-off
-  // restore), with the image they run.
+  // restore), with the image they run and the backoffLimit their jobTemplate (or Job) has.
   const workloads: Workload[] = [
     ...scheduledWorkloads(scheduleArgs).map((s) => s.workload),
     ...Object.values(templateWorkloads(templateArgs)),
     ...(oneOff ? [oneOff] : []),
   ];
-  const runs: AdmittedRun[] = workloads.map((w) => ({ args: w.args, secret: SECRET_NAMES[w.workload] }));
+  const runs: AdmittedRun[] = workloads.map((w) => ({ args: w.args, secret: SECRET_NAMES[w.workload], backoffLimit: w.backoffLimit }));
   const access = new NamespaceAccess("access", {
     namespace: runtime.namespace,
     namespaceName: config.namespace,

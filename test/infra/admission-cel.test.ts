@@ -365,7 +365,11 @@ const CHECKS: [string, RegExp][] = [
   ["lifecycle", /no lifecycle hooks/],
   ["probes", /no probes/],
   ["dns", /the cluster's network and DNS/],
+  ["prefix", /no envFrom prefix/],
+  ["restartPolicy", /restartPolicy Never/],
   ["job", /one pod at a time, once/],
+  ["backoffLimit", /backoffLimit must be its CronJob's/],
+  ["failurePolicy", /no podFailurePolicy or backoffLimitPerIndex/],
   ["owner", /only pods a Job controls/],
   ["update", /image cannot change and no ephemeral/],
 ];
@@ -442,6 +446,25 @@ describe("the stack's own Jobs and their pods are admitted", () => {
         expect(review(p, { operation: "CREATE", object: pod, user: JOB_CONTROLLER }).results.find((r) => r.policy === POD_POLICY)!.applied, at).toBe(true);
         expectVerdict(p, { operation: "CREATE", object: pod, user: JOB_CONTROLLER }, [], `${at}: its Pod`);
       }
+    }
+  });
+
+  it("every CronJob's Job carries its template's backoffLimit (0 or 1, not the API default 6), and is admitted", () => {
+    for (const { label, run } of stacks) {
+      const p = policiesOf(run);
+      const limits = new Set<number>();
+      for (const cron of cronJobs(run)) {
+        const limit = cron.spec.jobTemplate.spec.backoffLimit;
+        expect(limit, `${label} ${cron.metadata.name}`).toBeTypeOf("number");
+        limits.add(limit);
+        for (const job of [jobFromCronJob(cron, `${cron.metadata.name}-manual`), scheduledJob(cron)]) {
+          expect(job.spec.backoffLimit, `${label} ${cron.metadata.name}`).toBe(limit);
+          expectVerdict(p, { operation: "CREATE", object: job, user: RESTORER }, [], `${label} ${cron.metadata.name} backoffLimit ${limit}`);
+        }
+      }
+      // Both kinds are there: the restores' 0 and the scheduled backups' 1.
+      expect([...limits].sort(), label).toEqual([0, 1]);
+      expect(cronJob(run, "db-restore").spec.jobTemplate.spec.backoffLimit).toBe(0);
     }
   });
 
@@ -617,23 +640,82 @@ const RUNS_BESIDE: Attack[] = [
   { name: "the host's network", change: (s) => ((s.hostNetwork = true), (s.dnsPolicy = "ClusterFirstWithHostNet")), refusedBy: ["dns"] },
   { name: "hostNetwork alone", change: (s) => (s.hostNetwork = true), refusedBy: ["dns"] },
 ];
-const ATTACKS: Attack[] = [...SHAPE_ATTACKS, ...RUNS_BESIDE];
+
+// The same job with other variables: an envFrom prefix renames a source's keys (the ConfigMap's,
+// listed after the Secret, into the Secret's variables; the Secret's out of the way).
+const configMapEntry = (s: any) => c0(s).envFrom.find((e: any) => e.configMapRef);
+const secretEntry = (s: any) => c0(s).envFrom.find((e: any) => e.secretRef);
+const RENAMES: Attack[] = [
+  { name: "an envFrom prefix on the ConfigMap", change: (s) => (configMapEntry(s).prefix = "RESTORE_"), refusedBy: ["prefix"] },
+  {
+    name: "the ConfigMap moved after the Secret, with a prefix (its keys over the Secret's variables)",
+    change: (s) => {
+      const entry = configMapEntry(s);
+      c0(s).envFrom = [...c0(s).envFrom.filter((e: any) => e !== entry), { ...entry, prefix: "PROD_" }];
+    },
+    refusedBy: ["prefix"],
+  },
+  { name: "an envFrom prefix on the Secret", change: (s) => (secretEntry(s).prefix = "IGNORED_"), refusedBy: ["prefix"] },
+  { name: "a one-character prefix on both entries", change: (s) => c0(s).envFrom.forEach((e: any) => (e.prefix = "_")), refusedBy: ["prefix"] },
+];
+
+// A failed container run again in place (the Job's backoffLimit counts it only afterwards).
+const RERUNS: Attack[] = [
+  { name: "restartPolicy OnFailure", change: (s) => (s.restartPolicy = "OnFailure"), refusedBy: ["restartPolicy"] },
+  { name: "restartPolicy Always (a pod's default)", change: (s) => (s.restartPolicy = "Always"), refusedBy: ["restartPolicy"], podOnly: true },
+];
+const ATTACKS: Attack[] = [...SHAPE_ATTACKS, ...RUNS_BESIDE, ...RENAMES, ...RERUNS];
 
 /** Attacks on the Job itself, around a genuine pod template. */
 interface JobAttack {
   name: string;
   change: (jobSpec: any) => void;
   refusedBy: string[];
+  /** The Job attacked (the runbook's restore unless given). */
+  base?: (run: ProgramRun) => Job;
 }
+/** A scheduled backup's template (backoffLimit 1), started by hand. */
+const dailyBackupJob = (run: ProgramRun) => {
+  const cron = cronJob(run, "db-backup-daily");
+  expect(cron.spec.jobTemplate.spec.backoffLimit).toBe(1);
+  return jobFromCronJob(cron, "backup-by-hand");
+};
+const IGNORE_FAILURES = {
+  rules: [
+    { action: "Ignore", onExitCodes: { containerName: "db-backup", operator: "NotIn", values: [0] } },
+    { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+  ],
+};
 const JOB_ATTACKS: JobAttack[] = [
   { name: "parallelism 3 (a restore three times at once)", change: (j) => (j.parallelism = 3), refusedBy: ["job"] },
   { name: "completions 3", change: (j) => (j.completions = 3), refusedBy: ["job"] },
   { name: "parallelism and completions 5", change: (j) => ((j.parallelism = 5), (j.completions = 5)), refusedBy: ["job"] },
   { name: "parallelism 2 with completions unset", change: (j) => ((j.parallelism = 2), delete j.completions), refusedBy: ["job"] },
   { name: "parallelism 2 and an exec startupProbe", change: (j) => ((j.parallelism = 2), (c0(j.template.spec).startupProbe = { exec: { command: NODE_E } })), refusedBy: ["job", "probes"] },
+  // Retries: the restore's backoffLimit is 0, a scheduled backup's 1.
+  { name: "a restore with backoffLimit 6 (the API default)", change: (j) => (j.backoffLimit = 6), refusedBy: ["backoffLimit"] },
+  { name: "a restore with backoffLimit 1 (a backup's)", change: (j) => (j.backoffLimit = 1), refusedBy: ["backoffLimit"] },
+  { name: "a restore with backoffLimit 1000", change: (j) => (j.backoffLimit = 1000), refusedBy: ["backoffLimit"] },
+  { name: "a backup with backoffLimit 2 (higher than its template's 1)", change: (j) => (j.backoffLimit = 2), refusedBy: ["backoffLimit"], base: dailyBackupJob },
+  { name: "a backup with backoffLimit 0 (lower than its template's 1)", change: (j) => (j.backoffLimit = 0), refusedBy: ["backoffLimit"], base: dailyBackupJob },
+  { name: "a podFailurePolicy with Ignore rules (failures do not count)", change: (j) => (j.podFailurePolicy = clone(IGNORE_FAILURES)), refusedBy: ["failurePolicy"] },
+  {
+    name: "a podFailurePolicy on a backup's Job",
+    change: (j) => (j.podFailurePolicy = { rules: [{ action: "Ignore", onExitCodes: { operator: "In", values: [1] } }] }),
+    refusedBy: ["failurePolicy"],
+    base: dailyBackupJob,
+  },
+  { name: "Indexed with backoffLimitPerIndex 5", change: (j) => ((j.completionMode = "Indexed"), (j.backoffLimitPerIndex = 5)), refusedBy: ["failurePolicy"] },
+  { name: "backoffLimit 6 and a podFailurePolicy", change: (j) => ((j.backoffLimit = 6), (j.podFailurePolicy = clone(IGNORE_FAILURES))), refusedBy: ["backoffLimit", "failurePolicy"] },
+  {
+    name: "backoffLimit 3 and restartPolicy OnFailure",
+    change: (j) => ((j.backoffLimit = 3), (j.template.spec.restartPolicy = "OnFailure")),
+    refusedBy: ["backoffLimit", "restartPolicy"],
+  },
+  { name: "other args and backoffLimit 6 (the run check's alone: no run to compare with)", change: (j) => ((j.backoffLimit = 6), c0(j.template.spec).args.push("--skip-safety-backup")), refusedBy: ["run"] },
 ];
 const jobAttackRequest = (run: ProgramRun, attack: JobAttack): Request => {
-  const job = restoreJob(run);
+  const job = (attack.base ?? restoreJob)(run);
   attack.change(job.spec);
   return { operation: "CREATE", object: job, user: RESTORER };
 };
@@ -751,6 +833,39 @@ describe("attacks are refused (in every stack; as a Job and as a pod with a Job 
       for (const { label, run } of stacks) expectVerdict(policiesOf(run), jobAttackRequest(run, attack), attack.refusedBy, label);
     });
   }
+
+  it("refused: a Job whose backoffLimit is left out (the API server sets 6) — by backoffLimit; as the template has it — admitted", () => {
+    for (const { label, run } of stacks) {
+      const p = policiesOf(run);
+      for (const name of ["db-restore", "db-backup-daily"]) {
+        const cron = clone(cronJob(run, name));
+        const limit = cron.spec.jobTemplate.spec.backoffLimit;
+        delete cron.spec.jobTemplate.spec.backoffLimit;
+        const job = jobFromCronJob(cron, `${name}-no-limit`, RUNBOOK_ENV[name]);
+        expect(job.spec.backoffLimit).toBe(6);
+        expectVerdict(p, { operation: "CREATE", object: job, user: RESTORER }, ["backoffLimit"], `${label} ${name} left out`);
+        job.spec.backoffLimit = limit;
+        expectVerdict(p, { operation: "CREATE", object: job, user: RESTORER }, [], `${label} ${name} ${limit}`);
+      }
+    }
+  });
+
+  it("the one-off restore Job (backoffLimit 0): admitted as rendered, refused with another backoffLimit or a podFailurePolicy", () => {
+    for (const { label, run } of stacks.filter((s) => s.breakGlass)) {
+      const p = policiesOf(run);
+      const job = renderedJob(objectsOfKind(run, "Job")[0]!.inputs);
+      expect(job.spec.backoffLimit).toBe(0);
+      expectVerdict(p, { operation: "CREATE", object: job, user: DEPLOYER }, [], `${label} as rendered`);
+      for (const limit of [1, 6]) {
+        const retried = clone(job);
+        retried.spec.backoffLimit = limit;
+        expectVerdict(p, { operation: "CREATE", object: retried, user: DEPLOYER }, ["backoffLimit"], `${label} backoffLimit ${limit}`);
+      }
+      const ignoring = clone(job);
+      ignoring.spec.podFailurePolicy = clone(IGNORE_FAILURES);
+      expectVerdict(p, { operation: "CREATE", object: ignoring, user: DEPLOYER }, ["failurePolicy"], `${label} podFailurePolicy`);
+    }
+  });
 
   it("admitted: a Job that states the defaults (parallelism 1, completions 1) or leaves them out", () => {
     for (const { label, run } of stacks) {
