@@ -217,7 +217,7 @@ function supabaseChecks(options: RestoreOptions, inspection: TargetInspection): 
 /** The needed extensions the job makes, with --create-extensions: the ones the target's server has. */
 function extensionsToMake(options: RestoreOptions, inspection: TargetInspection) {
   if (!options.createExtensions) return [];
-  return (inspection.extensions?.missing ?? []).filter((m) => m.available && m.installedIn === null).map((m) => m.extension);
+  return (inspection.extensions?.missing ?? []).filter((m) => m.available && m.trusted && m.installedIn === null).map((m) => m.extension);
 }
 
 const isLockTimeout = (error: unknown) => error instanceof ApplyError && error.options.sqlstate === LOCK_TIMEOUT_SQLSTATE;

@@ -123,7 +123,9 @@ export function platformChecks(target: PlatformTarget, extensions: ExtensionChec
           detail: `the target's platform lacks ${target.missingTables.join(", ")}, which the backup fills: its Supabase version is older than the source's; upgrade the project, or restore into a database without the platform`,
         },
   );
-  const blocked = extensions.missing.filter((m) => !options.createExtensions || !m.available || m.installedIn !== null);
+  // The job makes only trusted extensions: what a backup (a manifest anyone with the store's key
+  // could write) names must never make the job install code that runs as a superuser.
+  const blocked = extensions.missing.filter((m) => !options.createExtensions || !m.available || !m.trusted || m.installedIn !== null);
   if (extensions.missing.length === 0) {
     if (extensions.present.length > 0) checks.push({ check: "extensions", ok: true, detail: `present: ${extensions.present.map((e) => `${e.name} (${e.schema})`).join(", ")}` });
   } else if (blocked.length === 0) {
@@ -136,7 +138,9 @@ export function platformChecks(target: PlatformTarget, extensions: ExtensionChec
         ? `the backup's objects use extension ${e.name} in schema ${e.schema}, but the target has it in ${first.installedIn}: move it (ALTER EXTENSION ${quoteIdent(e.name)} SET SCHEMA ${quoteIdent(e.schema)}) first`
         : !first.available
           ? `the backup's objects need extension ${e.name} (${e.version} on the source), which the target's server does not have installed: install its package on that server, then CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)}`
-          : `the backup's objects need extension ${e.name} in schema ${e.schema}, which the target lacks: run CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)} there, or add --create-extensions`;
+          : options.createExtensions && !first.trusted
+            ? `the backup's objects need extension ${e.name}, which is not a trusted extension: the job makes only trusted ones (what a backup names never makes it install code); run CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)} there yourself`
+            : `the backup's objects need extension ${e.name} in schema ${e.schema}, which the target lacks: run CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)} there, or add --create-extensions`;
     checks.push({ check: "extensions", ok: false, detail: blocked.length > 1 ? `${detail} (and ${blocked.length - 1} more)` : detail });
   }
   return checks;

@@ -23,7 +23,8 @@ import {
   type Verification,
 } from "../inventory";
 import type pg from "pg";
-import { connectPg, sameServer } from "../postgres/connection";
+import { connectPg, sameServer, withDatabase } from "../postgres/connection";
+import { quoteIdent } from "../postgres/sql";
 import { checkExtensions } from "../postgres/supabase";
 import { isConnectionFailure } from "../postgres/failures";
 import { identityOf } from "../postgres/identity";
@@ -183,23 +184,32 @@ async function refuseSourceServer(options: VerifyOptions, manifest: BackupManife
   if (sources.some((s) => sameServer(s, options.verifyDbUrl))) throw refuse();
 }
 
-/** A Supabase backup's drill makes the extensions its objects need in the scratch database: the
- * verification server must have them installed (their packages), or the drill says so up front
- * instead of failing as if the backup were at fault. */
+/** A Supabase backup's drill makes the extensions its objects need in the scratch database, which
+ * is made from template1: the verification server must have their packages, and an untrusted one
+ * (which only a superuser can make) must be in template1 already: the drill makes only trusted
+ * extensions, so what a backup names never makes it install code. Said up front, not as if the
+ * backup were at fault. */
 async function requireExtensionsAvailable(verifyDbUrl: string, manifest: BackupManifest): Promise<void> {
   const needed = manifest.contents?.platform ? (manifest.contents.extensions ?? []).filter((e) => e.needed) : [];
   if (needed.length === 0) return;
   let client: pg.Client;
   try {
-    client = await connectPg(verifyDbUrl);
+    client = await connectPg(withDatabase(verifyDbUrl, "template1"));
   } catch (error) {
-    throw failure(`cannot connect to the verification server ${serverOf(verifyDbUrl)} (VERIFY_DB_URL): ${oneLine(error)}`, error);
+    throw failure(`cannot connect to the verification server ${serverOf(verifyDbUrl)}'s template1 (VERIFY_DB_URL): ${oneLine(error)}`, error);
   }
   try {
     const { missing } = await checkExtensions(client, needed);
     const unavailable = missing.filter((m) => !m.available).map((m) => m.extension.name);
     if (unavailable.length > 0) {
       throw failure(`the verification server ${serverOf(verifyDbUrl)} lacks extension ${unavailable.join(", ")}, which the backup's objects need: install its package there (the drill makes the extension in its scratch database)`);
+    }
+    const untrusted = missing.filter((m) => !m.trusted).map((m) => m.extension);
+    if (untrusted.length > 0) {
+      const e = untrusted[0]!;
+      throw failure(
+        `the backup's objects need extension ${e.name}, which is not a trusted extension and which the drill does not make: create it in template1 on the verification server ${serverOf(verifyDbUrl)} (CREATE EXTENSION ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)}, after CREATE SCHEMA ${quoteIdent(e.schema)}), so every scratch database has it`,
+      );
     }
   } finally {
     await client.end().catch(() => undefined);

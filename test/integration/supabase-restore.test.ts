@@ -162,6 +162,23 @@ describe("a Supabase project's default backup", () => {
     expectOneLineError(drill, /the verification server .* lacks extension postgis, which the backup's objects need: install its package there/);
   });
 
+  it("never installs an untrusted extension a backup names (code that runs as a superuser): restore and drill both refuse, saying how to make it", async () => {
+    // A manifest anyone holding the store's key could write, asking for file_fdw (which reads
+    // server files and runs programs), available on this server but not trusted.
+    const forged = await create();
+    const key = `supabase/manual/${forged.id}.manifest.json`;
+    const extensions = [...forged.contents!.extensions!, { name: "file_fdw", schema: "extensions", version: "1.0", needed: true }];
+    await putObject(bucket, key, serializeManifest({ ...forged, contents: { ...forged.contents!, extensions } }));
+    const plain = await database(created, "dbb_sbuntrusted");
+    const before = await dbSnapshot(plain.name);
+    expectRefused(await restore(forged.id, plain.url, ["--create-extensions"]), /extension file_fdw, which is not a trusted extension: the job makes only trusted ones/);
+    expect(await dbSnapshot(plain.name)).toEqual(before);
+    const drill = await runCli(["verify", forged.id, "--allow-source-server"], env);
+    expect(drill.code).toBe(1);
+    expectOneLineError(drill, /extension file_fdw, which is not a trusted extension and which the drill does not make: create it in template1 on the verification server/);
+    expect(await sql("postgres", "SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbbackup_verify_%' AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)")).toEqual([{ n: 0 }]);
+  });
+
   it("in custom format restores the same way (one transaction; --jobs > 1 refused)", async () => {
     const custom = await create(["--format", "custom"]);
     expect(custom.contents?.platform?.dataTables).toEqual([...PLATFORM_DATA_TABLES].sort());

@@ -64,8 +64,9 @@ async function attachedExists(client: pg.Client, o: AttachedObject): Promise<boo
 export interface ExtensionCheck {
   /** Needed extensions the target has, in the schema the backup's objects name them in. */
   present: ExtensionRecord[];
-  /** Needed ones it lacks, with where they are instead (another schema) or whether they can be made. */
-  missing: { extension: ExtensionRecord; installedIn: string | null; available: boolean }[];
+  /** Needed ones it lacks, with where they are instead (another schema), whether the server has
+   * their package, and whether a role without superuser may make them (`trusted`). */
+  missing: { extension: ExtensionRecord; installedIn: string | null; available: boolean; trusted: boolean }[];
 }
 
 export async function checkExtensions(client: pg.Client, needed: ExtensionRecord[]): Promise<ExtensionCheck> {
@@ -78,15 +79,20 @@ export async function checkExtensions(client: pg.Client, needed: ExtensionRecord
       )
     ).rows.map((r) => [r.name, r.schema]),
   );
-  const available = new Set(
-    (await client.query<{ name: string }>("SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])", [needed.map((e) => e.name)])).rows.map((r) => r.name),
+  const available = new Map(
+    (
+      await client.query<{ name: string; trusted: boolean }>(
+        "SELECT name, bool_or(trusted) AS trusted FROM pg_available_extension_versions WHERE name = ANY($1::text[]) GROUP BY name",
+        [needed.map((e) => e.name)],
+      )
+    ).rows.map((r) => [r.name, r.trusted]),
   );
   const present: ExtensionRecord[] = [];
   const missing: ExtensionCheck["missing"] = [];
   for (const extension of needed) {
     const schema = installed.get(extension.name);
     if (schema === extension.schema) present.push(extension);
-    else missing.push({ extension, installedIn: schema ?? null, available: available.has(extension.name) });
+    else missing.push({ extension, installedIn: schema ?? null, available: available.has(extension.name), trusted: available.get(extension.name) === true });
   }
   return { present, missing };
 }

@@ -111,11 +111,16 @@ describe("platformChecks", () => {
 
   it("names the CREATE EXTENSION a target needs, the package a server lacks, the schema an extension is in", () => {
     const ext = { name: "vector", schema: "extensions", version: "0.8.0", needed: true };
-    const detail = (missing: { installedIn: string | null; available: boolean }, createExtensions = false) =>
-      platformChecks(project, { present: [], missing: [{ extension: ext, ...missing }] }, { createExtensions })[1]!;
+    const detail = (missing: { installedIn: string | null; available: boolean; trusted?: boolean }, createExtensions = false) =>
+      platformChecks(project, { present: [], missing: [{ extension: ext, trusted: true, ...missing }] }, { createExtensions })[1]!;
     expect(detail({ installedIn: null, available: true })).toMatchObject({ ok: false, detail: expect.stringMatching(/run CREATE EXTENSION IF NOT EXISTS "vector" WITH SCHEMA "extensions" there, or add --create-extensions/) });
     expect(detail({ installedIn: null, available: true }, true)).toMatchObject({ ok: true, detail: "made first (--create-extensions): vector in extensions" });
     expect(detail({ installedIn: null, available: false }, true)).toMatchObject({ ok: false, detail: expect.stringMatching(/does not have installed: install its package/) });
     expect(detail({ installedIn: "public", available: true }, true)).toMatchObject({ ok: false, detail: expect.stringMatching(/has it in public: move it \(ALTER EXTENSION "vector" SET SCHEMA "extensions"\)/) });
+    // What a backup names never makes the job install an untrusted extension (code run as a superuser).
+    expect(detail({ installedIn: null, available: true, trusted: false }, true)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/is not a trusted extension: the job makes only trusted ones .*run CREATE EXTENSION IF NOT EXISTS "vector" WITH SCHEMA "extensions" there yourself/),
+    });
   });
 });
