@@ -14,3 +14,17 @@ export function integrityError(fn: () => unknown): DbBackupError {
   }
   throw new Error("expected an integrity error, got none");
 }
+
+/** Calls `fn`, which must throw a one-line usage error (exit code 2); returns its message. */
+export function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DbBackupError);
+    expect((error as DbBackupError).kind).toBe("usage");
+    expect((error as DbBackupError).exitCode).toBe(2);
+    expect((error as Error).message).not.toContain("\n");
+    return (error as Error).message;
+  }
+  throw new Error("expected a usage error, got none");
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { usageMessage } from "../../helpers/errors";
 import {
   backupName,
   backupPrefix,
@@ -8,20 +9,7 @@ import {
   schemaList,
   type Env,
 } from "../../../job/core/settings";
-import { DbBackupError } from "../../../job/core/errors";
 
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DbBackupError);
-    expect((error as DbBackupError).kind).toBe("usage");
-    expect((error as DbBackupError).exitCode).toBe(2);
-    expect((error as Error).message).not.toContain("\n");
-    return (error as Error).message;
-  }
-  throw new Error("expected a usage error, got none");
-}
 
 const S3_ENV: Env = {
   MINIO_ENDPOINT: "http://127.0.0.1:7480",

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DbBackupError } from "../../../job/core/errors";
+import { usageMessage } from "../../helpers/errors";
 import { envVarForTarget } from "../../../job/core/settings";
 import { resolveTarget } from "../../../job/restore/target";
 
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DbBackupError);
-    expect((error as DbBackupError).kind).toBe("usage");
-    return (error as Error).message;
-  }
-  throw new Error("expected a usage error, got none");
-}
 
 const STAGING = "postgres://postgres:pw@staging.internal:5432/postgres";
 
